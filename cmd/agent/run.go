@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/kardianos/service"
+	"github.com/spf13/cobra"
+
+	"github.com/jcmfa/jcmfa/internal/daemon"
+	"github.com/jcmfa/jcmfa/internal/paths"
+)
+
+// program adapts daemon.Run to the service manager's Start/Stop.
+type program struct {
+	cfg    daemon.Config
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (p *program) Start(service.Service) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan error, 1)
+	go func() {
+		err := daemon.Run(ctx, p.cfg)
+		if err != nil {
+			p.cfg.Log.Error("daemon stopped", "error", err.Error())
+			fmt.Fprintln(os.Stderr, "jcmfa-agent:", err)
+			os.Exit(1)
+		}
+		p.done <- err
+	}()
+	return nil
+}
+
+func (p *program) Stop(service.Service) error {
+	p.cancel()
+	return <-p.done
+}
+
+func serviceConfig(stateDir, socket string) *service.Config {
+	args := []string{"run"}
+	if stateDir != paths.StateDir {
+		args = append(args, "--state-dir", stateDir)
+	}
+	if socket != paths.Socket {
+		args = append(args, "--socket", socket)
+	}
+	return &service.Config{
+		Name:        "jcmfa-agent",
+		DisplayName: "jcmfa login agent",
+		Description: "Decides TOTP multi-factor authentication for OS logins, offline.",
+		Arguments:   args,
+	}
+}
+
+func newRunCmd(c *cli) *cobra.Command {
+	var stateDir string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the daemon in the foreground (also what the service runs)",
+		Long: `Run the daemon in the foreground until interrupted.
+
+The store (jcmfa.db) and its key (store.key) are kept in --state-dir, which is
+created 0700. As root with the defaults this is the installed daemon; as any
+user with a local --state-dir and --socket it is a trial daemon that that user
+administers.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			abs, err := filepath.Abs(stateDir)
+			if err != nil {
+				return err
+			}
+			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+			prg := &program{cfg: daemon.Config{StateDir: abs, Socket: c.socket, Log: log}}
+			s, err := service.New(prg, serviceConfig(abs, c.socket))
+			if err != nil {
+				return err
+			}
+			return s.Run()
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", paths.StateDir, "directory for the store and its key")
+	return cmd
+}
+
+func newServiceCmd(c *cli) *cobra.Command {
+	var stateDir string
+	cmd := &cobra.Command{
+		Use:       "service install|uninstall|start|stop|status",
+		Short:     "Manage the jcmfa-agent system service (systemd, launchd, Windows SCM)",
+		Args:      cobra.ExactArgs(1),
+		ValidArgs: []string{"install", "uninstall", "start", "stop", "status"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := service.New(&program{}, serviceConfig(stateDir, c.socket))
+			if err != nil {
+				return err
+			}
+			if args[0] == "status" {
+				st, err := s.Status()
+				if err != nil {
+					return fmt.Errorf("service status: %w", err)
+				}
+				fmt.Println(map[service.Status]string{service.StatusRunning: "running", service.StatusStopped: "stopped"}[st])
+				if st != service.StatusRunning {
+					return exitError{3}
+				}
+				return nil
+			}
+			switch args[0] {
+			case "install", "uninstall", "start", "stop":
+				if err := service.Control(s, args[0]); err != nil {
+					return fmt.Errorf("service %s: %w", args[0], err)
+				}
+				fmt.Printf("service %s: done\n", args[0])
+				return nil
+			}
+			return fmt.Errorf("unknown service action %q: use install, uninstall, start, stop or status", args[0])
+		},
+	}
+	cmd.Flags().StringVar(&stateDir, "state-dir", paths.StateDir, "state directory the installed service uses")
+	return cmd
+}

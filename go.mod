@@ -1,0 +1,19 @@
+module github.com/jcmfa/jcmfa
+
+go 1.26.8
+
+require (
+	github.com/Microsoft/go-winio v0.6.4
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc
+	github.com/kardianos/service v1.3.0
+	github.com/pquerna/otp v1.5.0
+	github.com/spf13/cobra v1.10.2
+	go.etcd.io/bbolt v1.5.0
+	golang.org/x/sys v0.49.0
+	golang.org/x/term v0.47.0
+)
+
+require (
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/pflag v1.0.10 // indirect
+)

@@ -1,0 +1,65 @@
+// Package daemon wires the agent together: device key, store, engine and the
+// local channel. cmd/agent's `run` and the service both call Run.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/jcmfa/jcmfa/internal/devicekey"
+	"github.com/jcmfa/jcmfa/internal/engine"
+	"github.com/jcmfa/jcmfa/internal/ipc"
+	"github.com/jcmfa/jcmfa/internal/paths"
+	"github.com/jcmfa/jcmfa/internal/store"
+)
+
+// Config is where the daemon keeps things.
+type Config struct {
+	StateDir string
+	Socket   string
+	Log      *slog.Logger
+	// Ready, if set, is called once the socket is listening.
+	Ready func()
+}
+
+// Run serves until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("create state directory %s: %w", cfg.StateDir, err)
+	}
+	kp := devicekey.Default(cfg.StateDir)
+	key, err := kp.Key()
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(paths.Store(cfg.StateDir), key, store.Options{})
+	clear(key)
+	if err != nil {
+		if errors.Is(err, store.ErrWrongKey) {
+			return fmt.Errorf("%w (key: %s)", err, kp.Location())
+		}
+		return err
+	}
+	defer st.Close()
+	eng := engine.New(st, cfg.Log)
+	l, err := ipc.Listen(cfg.Socket)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Socket, err)
+	}
+	srv := ipc.NewServer(&Handler{Engine: eng}, cfg.Log, os.Geteuid())
+	cfg.Log.Info("jcmfa daemon listening", "socket", cfg.Socket, "store", st.Path())
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+	err = srv.Serve(ctx, l)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,317 @@
+// Package engine is where a login is decided: it reads the store, asks the
+// policy, checks the code, and writes the outcome and its audit event in one
+// transaction. The daemon's channel, the CLI and the tests all go through
+// this one engine; there is no second copy of a rule.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/jcmfa/jcmfa/internal/accounts"
+	"github.com/jcmfa/jcmfa/internal/policy"
+	"github.com/jcmfa/jcmfa/internal/store"
+)
+
+// Conversation is how the engine talks to the person logging in, through
+// whatever client relays it.
+type Conversation interface {
+	Info(text string) error
+	Error(text string) error
+	// Ask shows prompt and returns the answer; echo says whether the input
+	// may be shown as it is typed.
+	Ask(echo bool, prompt string) (string, error)
+}
+
+// LoginRequest is who is logging in, and where from.
+type LoginRequest struct {
+	User        string
+	Surface     string
+	Service     string
+	RHost       string
+	TTY         string
+	Client      string // the kind of client relaying, for the audit log
+	Interactive bool   // the client can show setup text and read free answers
+}
+
+// Verdict words.
+const (
+	Allow = "allow"
+	Skip  = "skip"
+	Deny  = "deny"
+)
+
+// Verdict is the engine's final word on a login.
+type Verdict struct {
+	Word   string
+	Reason string
+}
+
+// Engine decides logins and carries out admin changes.
+type Engine struct {
+	Store     *store.Store
+	Directory accounts.Directory
+	Log       *slog.Logger
+	Now       func() time.Time
+	Issuer    string // shown in authenticator apps
+	Hostname  string
+}
+
+// New returns an engine with the system clock and account database.
+func New(st *store.Store, log *slog.Logger) *Engine {
+	host, _ := os.Hostname()
+	if log == nil {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	return &Engine{Store: st, Directory: accounts.System{}, Log: log, Now: time.Now, Issuer: "jcmfa", Hostname: host}
+}
+
+// ErrBadName is returned for a user name that cannot be a login name.
+var ErrBadName = errors.New("invalid user name")
+
+// CheckName rejects names that no OS accepts as a login name and that would
+// confuse logs: empty, overlong, control characters, invalid UTF-8.
+func CheckName(name string) error {
+	if name == "" || len(name) > 256 || !utf8.ValidString(name) {
+		return fmt.Errorf("%w %q", ErrBadName, name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || r == '/' {
+			return fmt.Errorf("%w %q: it contains %q", ErrBadName, name, r)
+		}
+	}
+	return nil
+}
+
+// input reads what a decision about name depends on.
+func (e *Engine) input(tx *store.Tx, name string, now time.Time) (policy.Input, error) {
+	in := policy.Input{Now: now}
+	var err error
+	if in.Settings, err = tx.Settings(); err != nil {
+		return in, err
+	}
+	if in.User, in.HasUser, err = tx.User(name); err != nil {
+		return in, err
+	}
+	if in.State, err = tx.State(name); err != nil {
+		return in, err
+	}
+	if in.Policies, err = tx.Policies(); err != nil {
+		return in, err
+	}
+	if policy.NeedsGroups(in.Policies) {
+		if in.Groups, err = e.Directory.Groups(name); err != nil {
+			return in, fmt.Errorf("groups of %s: %w", name, err)
+		}
+	}
+	return in, nil
+}
+
+// audit records ev in the store (inside tx) and in the structured log.
+func (e *Engine) audit(tx *store.Tx, ev store.Event) error {
+	if ev.Time.IsZero() {
+		ev.Time = e.Now()
+	}
+	return tx.AppendEvent(&ev)
+}
+
+func (e *Engine) logEvent(ev store.Event, err error) {
+	attrs := []any{"kind", ev.Kind, "user", ev.User}
+	for _, kv := range [][2]string{{"surface", ev.Surface}, {"service", ev.Service}, {"rhost", ev.RHost}, {"tty", ev.TTY},
+		{"verdict", ev.Verdict}, {"reason", ev.Reason}, {"actor", ev.Actor}, {"detail", ev.Detail}} {
+		if kv[1] != "" {
+			attrs = append(attrs, kv[0], kv[1])
+		}
+	}
+	if err != nil {
+		e.Log.Error("audit", append(attrs, "error", err.Error())...)
+		return
+	}
+	e.Log.Info("audit", attrs...)
+}
+
+func loginEvent(req LoginRequest, v Verdict) store.Event {
+	return store.Event{Kind: "login", User: req.User, Surface: req.Surface, Service: req.Service,
+		RHost: req.RHost, TTY: req.TTY, Verdict: v.Word, Reason: v.Reason, Actor: req.Client}
+}
+
+// Login runs one login dialogue and returns the verdict. Every verdict is
+// audited. Errors inside the engine deny (fail closed).
+func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation) Verdict {
+	if req.Surface == "" {
+		req.Surface = policy.SurfaceConsole
+	}
+	if err := CheckName(req.User); err != nil {
+		v := Verdict{Deny, "protocol"}
+		conv.Error(err.Error())
+		e.logEvent(loginEvent(req, v), nil)
+		return v
+	}
+	now := e.Now()
+	var d policy.Decision
+	err := e.Store.View(func(tx *store.Tx) error {
+		in, err := e.input(tx, req.User, now)
+		if err != nil {
+			return err
+		}
+		d = policy.Decide(in, req.Surface, req.Interactive)
+		return nil
+	})
+	if err != nil {
+		return e.internalError(req, conv, err)
+	}
+	switch d.Action {
+	case policy.Skip:
+		return e.finish(req, Verdict{Skip, d.Reason}, d.Status.Kind == policy.StatusPreEnrollment)
+	case policy.Deny:
+		conv.Error(denyMessage(d))
+		return e.finish(req, Verdict{Deny, d.Reason}, false)
+	case policy.OfferEnroll, policy.ForceEnroll:
+		return e.enrollDialogue(ctx, req, conv, d.Action == policy.ForceEnroll, d.Status.Kind == policy.StatusPreEnrollment)
+	}
+	answer, err := conv.Ask(false, "Verification code: ")
+	if err != nil {
+		return Verdict{Deny, "cancelled"} // the client is gone; nothing was tried
+	}
+	return e.checkCode(req, conv, answer)
+}
+
+// finish audits a verdict that changes no account state, except that a
+// pre-enrolled account becomes active at its first login: its enrollment
+// period starts now.
+func (e *Engine) finish(req LoginRequest, v Verdict, activate bool) Verdict {
+	ev := loginEvent(req, v)
+	err := e.Store.Batch(func(tx *store.Tx) error {
+		if activate {
+			st, err := tx.State(req.User)
+			if err != nil {
+				return err
+			}
+			if st.PeriodStart.IsZero() {
+				st.PeriodStart = e.Now()
+				if err := tx.PutState(req.User, st); err != nil {
+					return err
+				}
+			}
+		}
+		return e.audit(tx, ev)
+	})
+	e.logEvent(ev, err)
+	if err != nil && v.Word != Deny {
+		// Could not record the outcome: refuse rather than let an
+		// unaudited login through.
+		return Verdict{Deny, "internal"}
+	}
+	return v
+}
+
+func (e *Engine) internalError(req LoginRequest, conv Conversation, err error) Verdict {
+	v := Verdict{Deny, "internal"}
+	conv.Error("The login agent could not check this login. Contact your administrator.")
+	ev := loginEvent(req, v)
+	ev.Detail = err.Error()
+	e.logEvent(ev, err)
+	// Best effort: the store may be the thing that is broken.
+	e.Store.Batch(func(tx *store.Tx) error { return e.audit(tx, ev) })
+	return v
+}
+
+func denyMessage(d policy.Decision) string {
+	switch d.Reason {
+	case "locked-out":
+		if d.Status.LockedUntil.IsZero() {
+			return "Too many failed verification attempts: this account is locked. Ask your administrator to unlock it."
+		}
+		return fmt.Sprintf("Too many failed verification attempts: try again after %s, or ask your administrator to unlock the account.",
+			d.Status.LockedUntil.Local().Format("15:04 MST"))
+	case "enrollment-expired":
+		return fmt.Sprintf("Your time to set up a verification code ended on %s. Contact your administrator to reset your enrollment.",
+			d.Status.Since.Local().Format("2006-01-02"))
+	case "enrollment-required":
+		return "You must set up a verification code before you can log in here. Contact your administrator, or log in over SSH to set it up."
+	}
+	return "Access denied."
+}
+
+// checkCode verifies an answer in one write transaction: the lockout is
+// checked again there, so parallel attempts cannot exceed the limit, and the
+// accepted step is recorded in the same commit that allows the login.
+func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string) Verdict {
+	var v Verdict
+	var lockedNow bool
+	var lockedUntil time.Time
+	ev := loginEvent(req, Verdict{})
+	err := e.Store.Batch(func(tx *store.Tx) error {
+		now := e.Now()
+		lockedNow = false
+		in, err := e.input(tx, req.User, now)
+		if err != nil {
+			return err
+		}
+		d := policy.Decide(in, req.Surface, req.Interactive)
+		if d.Action != policy.Prompt {
+			// The account changed while the person typed (reset, unlock,
+			// policy): decide again rather than check a stale secret.
+			if d.Action == policy.Deny {
+				v = Verdict{Deny, d.Reason}
+			} else {
+				v = Verdict{Deny, "state-changed"}
+			}
+		} else {
+			sec := in.User.TOTP
+			p := paramsOf(sec)
+			step, verr := verify(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep)
+			st := in.State
+			switch {
+			case verr == nil:
+				st = policy.RecordSuccess(st, step)
+				v = Verdict{Allow, "totp"}
+			case errors.Is(verr, errFormat), errors.Is(verr, errWrong), errors.Is(verr, errReplayed):
+				st = policy.RecordFailure(st, in.Settings, now)
+				v = Verdict{Deny, failureReason(verr)}
+				lockedNow, lockedUntil = st.Locked, st.LockedUntil
+			default:
+				return verr
+			}
+			if err := tx.PutState(req.User, st); err != nil {
+				return err
+			}
+		}
+		ev.Verdict, ev.Reason, ev.Time = v.Word, v.Reason, now
+		return e.audit(tx, ev)
+	})
+	if err != nil {
+		return e.internalError(req, conv, err)
+	}
+	e.logEvent(ev, nil)
+	switch {
+	case v.Reason == "locked-out":
+		conv.Error(denyMessage(policy.Decision{Reason: "locked-out", Status: policy.Status{LockedUntil: lockedUntil}}))
+	case v.Word == Deny && lockedNow:
+		conv.Error("Wrong verification code. Too many failed attempts: the account is now locked.")
+	case v.Reason == "replayed-code":
+		conv.Error("That code was already used. Wait for the next code and try again.")
+	case v.Reason == "bad-code-format":
+		conv.Error("That is not a verification code: enter the digits shown in your authenticator app.")
+	case v.Word == Deny && v.Reason == "wrong-code":
+		conv.Error("Wrong verification code.")
+	case v.Word == Deny:
+		conv.Error("The account changed during the login. Try again.")
+	}
+	return v
+}
+
+// Name of a user as it shows in authenticator apps.
+func (e *Engine) accountLabel(user string) string {
+	if e.Hostname == "" {
+		return user
+	}
+	return user + "@" + strings.SplitN(e.Hostname, ".", 2)[0]
+}

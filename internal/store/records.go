@@ -1,0 +1,90 @@
+package store
+
+import "time"
+
+// Settings are the org and device switches and the limits the policy uses.
+// They are configuration: a fleet bundle replaces them.
+type Settings struct {
+	OrgTOTP   bool `json:"org_totp"`   // TOTP enabled for the organisation
+	DeviceMFA bool `json:"device_mfa"` // MFA enabled on this device
+
+	AttemptLimit int           `json:"attempt_limit"` // consecutive failures before lockout
+	Lockout      time.Duration `json:"lockout"`       // 0: locked until an admin unlocks
+	Skew         int           `json:"skew"`          // accepted time steps either side of now
+	EnrollDays   int           `json:"enroll_days"`   // default enrollment period
+
+	UnlockRequiresCode bool `json:"unlock_requires_code"` // ask at the "unlock" surface too
+	InBandEnrollment   bool `json:"inband_enrollment"`    // offer setup at login during the period
+}
+
+// DefaultSettings are the safe defaults of a fresh device: nothing is
+// enforced until an admin enables TOTP for the org and MFA for the device.
+func DefaultSettings() Settings {
+	return Settings{
+		AttemptLimit:     5,
+		Lockout:          15 * time.Minute,
+		Skew:             1,
+		EnrollDays:       7,
+		InBandEnrollment: true,
+	}
+}
+
+// User is one account's configuration: whether MFA is required of it and its
+// TOTP secret. A fleet bundle replaces it; living data is in State.
+type User struct {
+	Name       string    `json:"name"`
+	Required   bool      `json:"required"`              // required by the admin for this user
+	EnrollDays int       `json:"enroll_days,omitempty"` // 0: the device default
+	Forced     bool      `json:"forced,omitempty"`      // no enrollment period: set up at next login
+	TOTP       *Secret   `json:"totp,omitempty"`        // nil: not enrolled
+	Created    time.Time `json:"created"`
+}
+
+// Secret is an enrolled TOTP key and its parameters (RFC 6238).
+type Secret struct {
+	Key        string    `json:"key"` // base32, as shown to the user
+	Algorithm  string    `json:"algorithm"`
+	Digits     int       `json:"digits"`
+	Period     int       `json:"period"`
+	EnrolledAt time.Time `json:"enrolled_at"`
+}
+
+// State is an account's living data, written by the daemon at each login and
+// never overwritten by configuration.
+type State struct {
+	// PeriodStart is when the enrollment period began; zero means the
+	// account has not become active yet (pre-enrollment).
+	PeriodStart time.Time `json:"period_start,omitempty"`
+	LastStep    int64     `json:"last_step,omitempty"` // highest time step accepted
+	Failures    int       `json:"failures,omitempty"`  // consecutive failed attempts
+	Locked      bool      `json:"locked,omitempty"`
+	LockedUntil time.Time `json:"locked_until,omitempty"` // zero with Locked: until an admin unlocks
+}
+
+// Policy is a conditional policy: it requires MFA of all users or of members
+// of Groups, except members of Exclude.
+type Policy struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Enabled  bool      `json:"enabled"`
+	AllUsers bool      `json:"all_users"`
+	Groups   []string  `json:"groups,omitempty"`
+	Exclude  []string  `json:"exclude,omitempty"`
+	Created  time.Time `json:"created"`
+}
+
+// Event is one audit record.
+type Event struct {
+	Seq     uint64    `json:"seq"`
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"kind"` // login, enroll, reset, unlock, setting, ...
+	User    string    `json:"user,omitempty"`
+	Actor   string    `json:"actor,omitempty"`
+	Surface string    `json:"surface,omitempty"`
+	Service string    `json:"service,omitempty"`
+	RHost   string    `json:"rhost,omitempty"`
+	TTY     string    `json:"tty,omitempty"`
+	Verdict string    `json:"verdict,omitempty"`
+	Reason  string    `json:"reason,omitempty"`
+	Detail  string    `json:"detail,omitempty"`
+}

@@ -1,0 +1,410 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/jcmfa/jcmfa/internal/store"
+	"github.com/jcmfa/jcmfa/internal/totp"
+)
+
+// script is a conversation with a person who gives the answers in order.
+type script struct {
+	mu      sync.Mutex
+	answers []string
+	infos   []string
+	errs    []string
+	asks    []string
+}
+
+func (s *script) Info(t string) error  { s.mu.Lock(); s.infos = append(s.infos, t); s.mu.Unlock(); return nil }
+func (s *script) Error(t string) error { s.mu.Lock(); s.errs = append(s.errs, t); s.mu.Unlock(); return nil }
+func (s *script) Ask(_ bool, p string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asks = append(s.asks, p)
+	if len(s.answers) == 0 {
+		return "", errors.New("the person walked away")
+	}
+	a := s.answers[0]
+	s.answers = s.answers[1:]
+	return a, nil
+}
+
+// dynamicAnswer computes the answer when it is asked (e.g. from a secret
+// shown in an INFO line).
+type dynamic struct {
+	script
+	answer func(s *script) string
+	n      int
+}
+
+func (d *dynamic) Ask(echo bool, p string) (string, error) {
+	d.mu.Lock()
+	d.asks = append(d.asks, p)
+	d.n++
+	d.mu.Unlock()
+	return d.answer(&d.script), nil
+}
+
+type fixture struct {
+	t     *testing.T
+	eng   *Engine
+	clock time.Time
+	path  string
+	key   []byte
+}
+
+type fakeDir map[string][]string
+
+func (d fakeDir) Exists(n string) bool               { _, ok := d[n]; return ok }
+func (d fakeDir) Groups(n string) ([]string, error) { return d[n], nil }
+
+func newFixture(t *testing.T) *fixture {
+	path := filepath.Join(t.TempDir(), "state", "jcmfa.db")
+	key := make([]byte, store.KeySize)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	st, err := store.Open(path, key, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{t: t, clock: time.Date(2026, 11, 23, 12, 0, 10, 0, time.UTC), path: path, key: key}
+	f.eng = New(st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f.eng.Now = func() time.Time { return f.clock }
+	f.eng.Directory = fakeDir{"alice": {"alice", "staff"}, "bob": {"bob", "wheel"}, "carol": {"carol"}}
+	f.eng.Hostname = "testhost"
+	f.must(f.eng.UpdateSettings("test", "on", func(s *store.Settings) { s.OrgTOTP, s.DeviceMFA = true, true }))
+	return f
+}
+
+func (f *fixture) must(_ any, err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) require(who Actor, user string, opts RequireOptions) {
+	f.t.Helper()
+	if _, _, err := f.eng.RequireUser(who, user, opts); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// enroll requires and enrolls user, returning the secret.
+func (f *fixture) enroll(user string) string {
+	f.t.Helper()
+	_, _, err := f.eng.RequireUser("test", user, RequireOptions{})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ns, _, err := f.eng.EnrollUser("test", user, totp.Default)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return ns.Secret.Key
+}
+
+func (f *fixture) code(secret string) string {
+	c, err := totp.Code(secret, f.clock, totp.Default)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fixture) login(user string, answers ...string) (Verdict, *script) {
+	s := &script{answers: answers}
+	v := f.eng.Login(context.Background(), LoginRequest{User: user, Surface: "ssh", Interactive: true, Client: "test"}, s)
+	return v, s
+}
+
+func (f *fixture) status(user string) UserRow {
+	r, err := f.eng.UserStatus(user)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return r
+}
+
+func wantVerdict(t *testing.T, got Verdict, word, reason string) {
+	t.Helper()
+	if got.Word != word || got.Reason != reason {
+		t.Fatalf("verdict %s %s, want %s %s", got.Word, got.Reason, word, reason)
+	}
+}
+
+func TestRightCodeAllowsOnce(t *testing.T) { // D1, D3
+	f := newFixture(t)
+	sec := f.enroll("alice")
+	code := f.code(sec)
+	v, _ := f.login("alice", code)
+	wantVerdict(t, v, Allow, "totp")
+	v, s := f.login("alice", code)
+	wantVerdict(t, v, Deny, "replayed-code")
+	if len(s.errs) != 1 || !strings.Contains(s.errs[0], "already used") {
+		t.Fatalf("errors shown: %q", s.errs)
+	}
+	f.clock = f.clock.Add(30 * time.Second)
+	v, _ = f.login("alice", f.code(sec))
+	wantVerdict(t, v, Allow, "totp")
+}
+
+func TestWrongAndMalformedCodesCount(t *testing.T) { // D2, D4
+	f := newFixture(t)
+	f.enroll("alice")
+	v, _ := f.login("alice", "000000")
+	if v.Reason == "totp" {
+		t.Skip("000000 happens to be the code now")
+	}
+	wantVerdict(t, v, Deny, "wrong-code")
+	v, _ = f.login("alice", "letmein")
+	wantVerdict(t, v, Deny, "bad-code-format")
+	if r := f.status("alice"); r.Failures != 2 {
+		t.Fatalf("failures = %d, want 2", r.Failures)
+	}
+}
+
+func TestLockoutAfterLimitThenUnlock(t *testing.T) { // D5
+	f := newFixture(t)
+	sec := f.enroll("alice")
+	f.must(f.eng.UpdateSettings("test", "", func(s *store.Settings) { s.AttemptLimit, s.Lockout = 3, 15 * time.Minute }))
+	for i := 0; i < 3; i++ {
+		v, _ := f.login("alice", "99999x")
+		wantVerdict(t, v, Deny, "bad-code-format")
+	}
+	v, s := f.login("alice", f.code(sec))
+	wantVerdict(t, v, Deny, "locked-out")
+	if len(s.asks) != 0 {
+		t.Fatal("a locked-out user was asked for a code")
+	}
+	if r := f.status("alice"); !r.Locked || r.Failures != 3 {
+		t.Fatalf("status %+v", r)
+	}
+	f.must(f.eng.UnlockUser("test", "alice"))
+	v, _ = f.login("alice", f.code(sec))
+	wantVerdict(t, v, Allow, "totp")
+}
+
+func TestLockoutExpiresByItself(t *testing.T) {
+	f := newFixture(t)
+	sec := f.enroll("alice")
+	f.must(f.eng.UpdateSettings("test", "", func(s *store.Settings) { s.AttemptLimit, s.Lockout = 1, time.Minute }))
+	f.login("alice", "abc")
+	v, _ := f.login("alice", f.code(sec))
+	wantVerdict(t, v, Deny, "locked-out")
+	f.clock = f.clock.Add(61 * time.Second)
+	v, _ = f.login("alice", f.code(sec))
+	wantVerdict(t, v, Allow, "totp")
+}
+
+// showSecretOf finds the key in the setup text the engine sent.
+func secretShown(s *script) string {
+	for _, l := range s.infos {
+		if k, ok := strings.CutPrefix(l, "or enter this key by hand: "); ok {
+			return strings.ReplaceAll(k, " ", "")
+		}
+	}
+	return ""
+}
+
+func TestInBandEnrollmentDuringPeriod(t *testing.T) { // D6, D9
+	f := newFixture(t)
+	f.require("test", "alice", RequireOptions{})
+	if r := f.status("alice"); r.Status != "enrollment-period" {
+		t.Fatalf("status %s", r.Status)
+	}
+	var used string
+	d := &dynamic{answer: func(s *script) string {
+		used = f.code(secretShown(s))
+		return used
+	}}
+	v := f.eng.Login(context.Background(), LoginRequest{User: "alice", Surface: "ssh", Interactive: true}, d)
+	wantVerdict(t, v, Allow, "enrolled")
+	if secretShown(&d.script) == "" || len(d.infos) < 20 {
+		t.Fatalf("setup text too short: %d lines", len(d.infos))
+	}
+	if r := f.status("alice"); r.Status != "enrolled" {
+		t.Fatalf("status %s after in-band enrollment", r.Status)
+	}
+	// The confirming code cannot be used again to log in.
+	v, _ = f.login("alice", used)
+	wantVerdict(t, v, Deny, "replayed-code")
+}
+
+func TestDecliningEnrollmentSkipsDuringPeriod(t *testing.T) { // D7
+	f := newFixture(t)
+	f.require("test", "alice", RequireOptions{})
+	v, _ := f.login("alice", "")
+	wantVerdict(t, v, Skip, "enrollment-period")
+	if r := f.status("alice"); r.Enrolled {
+		t.Fatal("enrolled without confirming")
+	}
+}
+
+func TestForcedEnrollmentCannotBeDeclined(t *testing.T) { // D8
+	f := newFixture(t)
+	f.require("test", "alice", RequireOptions{Forced: true})
+	v, _ := f.login("alice", "", "", "")
+	wantVerdict(t, v, Deny, "enrollment-required")
+	s := &script{}
+	v = f.eng.Login(context.Background(), LoginRequest{User: "alice", Surface: "gui", Interactive: false}, s)
+	wantVerdict(t, v, Deny, "enrollment-required")
+}
+
+func TestPreEnrollmentPeriodStartsAtFirstLogin(t *testing.T) { // D9
+	f := newFixture(t)
+	_, warnings, err := f.eng.RequireUser("test", "dave", RequireOptions{EnrollDays: 2})
+	if err != nil || len(warnings) != 1 {
+		t.Fatalf("require unknown account: warnings=%q err=%v", warnings, err)
+	}
+	if r := f.status("dave"); r.Status != "pre-enrollment" {
+		t.Fatalf("status %s", r.Status)
+	}
+	f.clock = f.clock.Add(30 * 24 * time.Hour) // long after: still pre-enrollment
+	v, _ := f.login("dave", "")
+	wantVerdict(t, v, Skip, "enrollment-period")
+	r := f.status("dave")
+	if r.Status != "enrollment-period" || !r.PeriodUntil.Equal(f.clock.Add(48*time.Hour)) {
+		t.Fatalf("after first login: %s until %v", r.Status, r.PeriodUntil)
+	}
+}
+
+func TestExpiredEnrollmentLocksOutUntilReset(t *testing.T) { // D11
+	f := newFixture(t)
+	f.require("test", "alice", RequireOptions{EnrollDays: 1})
+	f.clock = f.clock.Add(25 * time.Hour)
+	v, s := f.login("alice")
+	wantVerdict(t, v, Deny, "enrollment-expired")
+	if len(s.errs) != 1 || !strings.Contains(s.errs[0], "Contact your administrator") {
+		t.Fatalf("message %q", s.errs)
+	}
+	f.must(f.eng.ResetUser("test", "alice"))
+	v, _ = f.login("alice", "")
+	wantVerdict(t, v, Skip, "enrollment-period")
+}
+
+func TestRecordCopiedBetweenUsersIsDeniedNotSkipped(t *testing.T) { // D10
+	f := newFixture(t)
+	f.enroll("alice")
+	f.enroll("bob")
+	f.eng.Store.Close()
+	db, err := bolt.Open(f.path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("users"))
+		return b.Put([]byte("bob"), append([]byte(nil), b.Get([]byte("alice"))...))
+	})
+	db.Close()
+	st, err := store.Open(f.path, f.key, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	f.eng.Store = st
+	v, s := f.login("bob", "123456")
+	wantVerdict(t, v, Deny, "internal")
+	if len(s.asks) != 0 {
+		t.Fatal("asked for a code against a tampered record")
+	}
+	v, _ = f.login("alice", f.code(mustSecret(t, f, "alice")))
+	wantVerdict(t, v, Allow, "totp")
+}
+
+func mustSecret(t *testing.T, f *fixture, user string) string {
+	var k string
+	f.eng.Store.View(func(tx *store.Tx) error {
+		u, _, err := tx.User(user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k = u.TOTP.Key
+		return nil
+	})
+	return k
+}
+
+func TestGroupPolicyFollowsOSGroups(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.eng.AddPolicy("test", store.Policy{Name: "admins", Enabled: true, Groups: []string{"wheel"}}))
+	if r := f.status("bob"); !r.Required || r.RequiredBy != "policy:1" {
+		t.Fatalf("bob %+v", r)
+	}
+	if r := f.status("alice"); r.Required {
+		t.Fatalf("alice %+v", r)
+	}
+	f.eng.Directory = fakeDir{"alice": {"wheel"}, "bob": {"bob"}}
+	if r := f.status("alice"); !r.Required {
+		t.Fatal("alice joined wheel but is not required")
+	}
+}
+
+func TestEveryVerdictIsAudited(t *testing.T) { // D12
+	f := newFixture(t)
+	sec := f.enroll("alice")
+	f.login("carol")
+	if f.code(sec) == "000001" {
+		f.clock = f.clock.Add(30 * time.Second)
+	}
+	f.login("alice", "000001")
+	f.login("alice", f.code(sec))
+	evs, err := f.eng.Audit(100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logins []string
+	for _, ev := range evs {
+		if ev.Kind == "login" {
+			logins = append(logins, ev.User+":"+ev.Verdict+":"+ev.Reason)
+		}
+	}
+	want := []string{"carol:skip:not-required", "alice:deny:wrong-code", "alice:allow:totp"}
+	if strings.Join(logins, " ") != strings.Join(want, " ") {
+		t.Fatalf("audited logins %q, want %q", logins, want)
+	}
+}
+
+func TestSelfEnroll(t *testing.T) {
+	f := newFixture(t)
+	f.require("test", "alice", RequireOptions{})
+	d := &dynamic{answer: func(s *script) string { return f.code(secretShown(s)) }}
+	v := f.eng.SelfEnroll(context.Background(), LoginRequest{User: "alice", Surface: "cli"}, d)
+	wantVerdict(t, v, Allow, "enrolled")
+	v = f.eng.SelfEnroll(context.Background(), LoginRequest{User: "alice", Surface: "cli"}, &script{})
+	wantVerdict(t, v, Deny, "already-enrolled")
+	v = f.eng.SelfEnroll(context.Background(), LoginRequest{User: "carol", Surface: "cli"}, &script{})
+	wantVerdict(t, v, Deny, "not-required")
+}
+
+func TestAdminEnrollRefusesToOverwrite(t *testing.T) {
+	f := newFixture(t)
+	f.enroll("alice")
+	if _, _, err := f.eng.EnrollUser("test", "alice", totp.Default); err == nil || !strings.Contains(err.Error(), "user reset") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestBadNamesAreRefused(t *testing.T) {
+	f := newFixture(t)
+	for _, n := range []string{"", "a\nb", "a/b", strings.Repeat("x", 257), "\xff"} {
+		v, _ := f.login(n)
+		wantVerdict(t, v, Deny, "protocol")
+		if _, _, err := f.eng.RequireUser("test", n, RequireOptions{}); err == nil {
+			t.Fatalf("require %q accepted", n)
+		}
+	}
+}

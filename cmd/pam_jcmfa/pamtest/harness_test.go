@@ -1,0 +1,408 @@
+// Package pamtest drives the real pam_jcmfa.so through the real libpam
+// (pam_start_confdir with a private config dir, so /etc/pam.d is never
+// touched) against a real jcmfa daemon in a temporary state directory.
+//
+// TestMain builds both from this checkout: the module with
+// `make -C cmd/pam_jcmfa OUT=<tmp>` and the daemon with
+// `go build ./cmd/agent`. Needs a C compiler, make and the libpam headers
+// (Debian: libpam0g-dev); without them the tests skip, or fail when $CI is set.
+package pamtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/msteinert/pam/v2"
+	"github.com/pquerna/otp/totp"
+)
+
+var (
+	moduleSO  string // absolute path of the freshly built pam_jcmfa.so
+	agentBin  string // absolute path of the freshly built jcmfa-agent
+	buildErr  error  // why the two could not be built
+	pamDebug  string // pam_debug.so, the marker module that exposes PAM_IGNORE
+	repoRoot  string
+	inCI      = os.Getenv("CI") != ""
+	socketDir string // short: sun_path holds 108 bytes, t.TempDir() names can be longer
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		tmp, err := os.MkdirTemp("", "jcmfa-pamtest")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		socketDir = tmp
+		buildErr = build(tmp)
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func build(out string) error {
+	root, err := filepath.Abs("../../..")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return fmt.Errorf("repository root not found from %s: %w", root, err)
+	}
+	repoRoot = root
+	for _, tool := range []string{"make", "cc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found (Debian: apt-get install build-essential libpam0g-dev)", tool)
+		}
+	}
+	mk := exec.Command("make", "-C", filepath.Join(root, "cmd/pam_jcmfa"), "OUT="+out)
+	if b, err := mk.CombinedOutput(); err != nil {
+		return fmt.Errorf("building pam_jcmfa.so failed (needs libpam0g-dev): %v\n%s", err, b)
+	}
+	moduleSO = filepath.Join(out, "pam_jcmfa.so")
+	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
+	gb.Dir = root
+	if b, err := gb.CombinedOutput(); err != nil {
+		return fmt.Errorf("building jcmfa-agent failed: %v\n%s", err, b)
+	}
+	agentBin = filepath.Join(out, "jcmfa-agent")
+	for _, dir := range []string{"/usr/lib/x86_64-linux-gnu/security", "/usr/lib/aarch64-linux-gnu/security",
+		"/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/lib/security", "/usr/lib/security"} {
+		if _, err := os.Stat(filepath.Join(dir, "pam_debug.so")); err == nil {
+			pamDebug = filepath.Join(dir, "pam_debug.so")
+			break
+		}
+	}
+	if pamDebug == "" {
+		return errors.New("pam_debug.so not found (Debian: apt-get install libpam-modules)")
+	}
+	return nil
+}
+
+// needBuild stops a test that cannot run here: a skip on a developer
+// machine without the toolchain, a failure in CI where it must run.
+func needBuild(t *testing.T) {
+	t.Helper()
+	if buildErr == nil {
+		return
+	}
+	if inCI {
+		t.Fatalf("prerequisite missing in CI: %v", buildErr)
+	}
+	t.Skipf("skipping: %v", buildErr)
+}
+
+// ---- the daemon -------------------------------------------------------------
+
+type agentProc struct {
+	sock string
+	cmd  *exec.Cmd
+	out  *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func shortSocket(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(socketDir, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "agent.sock")
+}
+
+// startDaemon runs `jcmfa-agent run` in a fresh state directory with TOTP
+// switched on for the org and the device, and stops it when the test ends.
+func startDaemon(t *testing.T) *agentProc {
+	t.Helper()
+	needBuild(t)
+	d := &agentProc{sock: shortSocket(t), out: &syncBuffer{}}
+	d.cmd = exec.Command(agentBin, "run", "--state-dir", filepath.Join(t.TempDir(), "state"), "--socket", d.sock)
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { d.cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		d.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			d.cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", d.out.String())
+		}
+	})
+	waitListening(t, d.sock, exited, d.out)
+	d.admin(t, "org", "totp", "enable")
+	d.admin(t, "device", "mfa", "enable")
+	return d
+}
+
+func waitListening(t *testing.T, sock string, exited <-chan struct{}, log fmt.Stringer) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("daemon exited before listening:\n%s", log)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("daemon did not listen on %s within 15s:\n%s", sock, log)
+}
+
+// admin runs one jcmfa-agent admin command against the daemon.
+func (d *agentProc) admin(t *testing.T, args ...string) string {
+	t.Helper()
+	return adminAt(t, d.sock, args...)
+}
+
+func adminAt(t *testing.T, sock string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(agentBin, append([]string{"--socket", sock}, args...)...)
+	b, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("jcmfa-agent %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
+
+var secretRE = regexp.MustCompile(`otpauth://\S*[?&]secret=([A-Z2-7]+)`)
+
+// enroll requires MFA of user and sets up TOTP for them; returns the secret.
+func enroll(t *testing.T, sock, user string) string {
+	t.Helper()
+	adminAt(t, sock, "user", "require", user)
+	out := adminAt(t, sock, "user", "enroll", user)
+	m := secretRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no otpauth:// URI with a secret in `user enroll %s` output:\n%s", user, out)
+	}
+	return m[1]
+}
+
+func code(t *testing.T, secret string) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// ---- the PAM side -------------------------------------------------------------
+
+// errIgnored is what pam_authenticate returns when pam_jcmfa said PAM_IGNORE.
+// libpam never returns PAM_IGNORE itself, so the stack written by writeStack
+// follows the module with pam_debug.so auth=try_again, reached only then.
+var errIgnored = pam.ErrTryAgain
+
+// writeStack writes a private PAM config dir with one service, "sshd", whose
+// auth stack exposes exactly what pam_jcmfa returned:
+//
+//	auth [success=done ignore=ignore default=die] pam_jcmfa.so ARGS
+//	auth requisite pam_debug.so auth=try_again
+func writeStack(t *testing.T, args ...string) string {
+	t.Helper()
+	needBuild(t)
+	dir := t.TempDir()
+	conf := fmt.Sprintf("auth [success=done ignore=ignore default=die] %s %s\nauth requisite %s auth=try_again\n",
+		moduleSO, strings.Join(args, " "), pamDebug)
+	if err := os.WriteFile(filepath.Join(dir, "sshd"), []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// convo records what the module showed and answers its prompts.
+type convo struct {
+	mu      sync.Mutex
+	infos   []string
+	errs    []string
+	prompts []string
+	answer  func(c *convo, prompt string, echo bool) (string, error)
+}
+
+func (c *convo) RespondPAM(s pam.Style, msg string) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch s {
+	case pam.TextInfo:
+		if !strings.HasPrefix(msg, "auth=") { // pam_debug.so's own note
+			c.infos = append(c.infos, msg)
+		}
+		return "", nil
+	case pam.ErrorMsg:
+		c.errs = append(c.errs, msg)
+		return "", nil
+	case pam.PromptEchoOff, pam.PromptEchoOn:
+		c.prompts = append(c.prompts, msg)
+		if c.answer == nil {
+			return "", errors.New("test did not expect a prompt")
+		}
+		return c.answer(c, msg, s == pam.PromptEchoOn)
+	}
+	return "", errors.New("unexpected conversation style")
+}
+
+// answers replies to the prompts in order; more prompts than answers fail
+// the conversation, as a person who closed the connection would.
+func answers(a ...string) func(*convo, string, bool) (string, error) {
+	return func(c *convo, _ string, _ bool) (string, error) {
+		n := len(c.prompts) - 1
+		if n >= len(a) {
+			return "", errors.New("no more answers")
+		}
+		return a[n], nil
+	}
+}
+
+type login struct {
+	err     error
+	elapsed time.Duration
+	conv    *convo
+}
+
+// authenticate runs one pam_authenticate for user through confDir's "sshd"
+// service, with PAM_RHOST and PAM_TTY set as sshd would set them.
+func authenticate(t *testing.T, confDir, user string, answer func(*convo, string, bool) (string, error)) login {
+	t.Helper()
+	c := &convo{answer: answer}
+	tx, err := pam.StartConfDir("sshd", user, c, confDir)
+	if err != nil {
+		t.Fatalf("pam_start_confdir: %v", err)
+	}
+	defer tx.End()
+	if err := tx.SetItem(pam.Rhost, "192.0.2.7"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.SetItem(pam.Tty, "ssh"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = tx.Authenticate(0)
+	return login{err: err, elapsed: time.Since(start), conv: c}
+}
+
+func wantResult(t *testing.T, l login, want error) {
+	t.Helper()
+	if !errors.Is(l.err, want) && !(want == nil && l.err == nil) {
+		t.Fatalf("pam_authenticate = %v, want %v\ninfos: %q\nerrors: %q\nprompts: %q",
+			l.err, want, l.conv.infos, l.conv.errs, l.conv.prompts)
+	}
+}
+
+// ---- stand-in daemons for broken channels -------------------------------------
+
+// fakeDaemon listens on a socket and runs script on each connection, for
+// daemons that misbehave in ways the real one never does.
+func fakeDaemon(t *testing.T, script func(r *bufio.Reader, w net.Conn)) string {
+	t.Helper()
+	sock := shortSocket(t)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		cancel()
+		l.Close()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				go func() { <-ctx.Done(); c.Close() }()
+				script(bufio.NewReader(c), c)
+			}()
+		}
+	}()
+	return sock
+}
+
+// auditEvent is the part of `jcmfa-agent audit --json` the tests read.
+type auditEvent struct {
+	Kind    string `json:"kind"`
+	User    string `json:"user"`
+	Actor   string `json:"actor"`
+	Surface string `json:"surface"`
+	Service string `json:"service"`
+	RHost   string `json:"rhost"`
+	TTY     string `json:"tty"`
+	Verdict string `json:"verdict"`
+	Reason  string `json:"reason"`
+}
+
+func auditLog(t *testing.T, sock string) []auditEvent {
+	t.Helper()
+	var evs []auditEvent
+	out := adminAt(t, sock, "audit", "--json")
+	if err := json.Unmarshal([]byte(out), &evs); err != nil {
+		t.Fatalf("audit --json: %v\n%s", err, out)
+	}
+	return evs
+}
+
+// auditHas checks that the newest login (or in-band enrollment) event of user
+// has this verdict and reason: the PAM result alone cannot tell a wrong code
+// from a replayed one.
+func auditHas(t *testing.T, sock, user, verdict, reason string) auditEvent {
+	t.Helper()
+	evs := auditLog(t, sock)
+	for i := len(evs) - 1; i >= 0; i-- {
+		if e := evs[i]; (e.Kind == "login" || e.Kind == "enroll") && e.User == user {
+			if e.Verdict != verdict || e.Reason != reason {
+				t.Errorf("last login of %s audited as %s/%s, want %s/%s", user, e.Verdict, e.Reason, verdict, reason)
+			}
+			return e
+		}
+	}
+	t.Errorf("no login of %s in the audit log: %+v", user, evs)
+	return auditEvent{}
+}

@@ -38,7 +38,8 @@ func (l Line) Get(key string) string { return l.Fields[key] }
 
 const hexDigits = "0123456789ABCDEF"
 
-// Encode percent-encodes s: every byte outside 0x21-0x7E, and '%'.
+// Encode percent-encodes s: every byte outside 0x21-0x7E, '%', and '=' (so
+// a positional word can never be mistaken for a key=value field).
 func Encode(s string) string {
 	n := 0
 	for i := 0; i < len(s); i++ {
@@ -61,7 +62,7 @@ func Encode(s string) string {
 	return string(b)
 }
 
-func needsEscape(c byte) bool { return c <= 0x20 || c >= 0x7f || c == '%' }
+func needsEscape(c byte) bool { return c <= 0x20 || c >= 0x7f || c == '%' || c == '=' }
 
 func unhex(c byte) (byte, bool) {
 	switch {

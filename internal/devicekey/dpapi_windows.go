@@ -13,7 +13,9 @@ import (
 type DPAPI struct{ Path string }
 
 // Default is the platform's key provider for a state directory.
-func Default(stateDir string) Provider { return DPAPI{Path: filepath.Join(stateDir, "store.key.dpapi")} }
+func Default(stateDir string) Provider {
+	return DPAPI{Path: filepath.Join(stateDir, "store.key.dpapi")}
+}
 
 // Location implements Provider.
 func (d DPAPI) Location() string { return d.Path + " (DPAPI, machine scope)" }

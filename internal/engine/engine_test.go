@@ -26,8 +26,18 @@ type script struct {
 	asks    []string
 }
 
-func (s *script) Info(t string) error  { s.mu.Lock(); s.infos = append(s.infos, t); s.mu.Unlock(); return nil }
-func (s *script) Error(t string) error { s.mu.Lock(); s.errs = append(s.errs, t); s.mu.Unlock(); return nil }
+func (s *script) Info(t string) error {
+	s.mu.Lock()
+	s.infos = append(s.infos, t)
+	s.mu.Unlock()
+	return nil
+}
+func (s *script) Error(t string) error {
+	s.mu.Lock()
+	s.errs = append(s.errs, t)
+	s.mu.Unlock()
+	return nil
+}
 func (s *script) Ask(_ bool, p string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -66,7 +76,7 @@ type fixture struct {
 
 type fakeDir map[string][]string
 
-func (d fakeDir) Exists(n string) bool               { _, ok := d[n]; return ok }
+func (d fakeDir) Exists(n string) bool              { _, ok := d[n]; return ok }
 func (d fakeDir) Groups(n string) ([]string, error) { return d[n], nil }
 
 func newFixture(t *testing.T) *fixture {
@@ -180,7 +190,7 @@ func TestWrongAndMalformedCodesCount(t *testing.T) { // D2, D4
 func TestLockoutAfterLimitThenUnlock(t *testing.T) { // D5
 	f := newFixture(t)
 	sec := f.enroll("alice")
-	f.must(f.eng.UpdateSettings("test", "", func(s *store.Settings) { s.AttemptLimit, s.Lockout = 3, 15 * time.Minute }))
+	f.must(f.eng.UpdateSettings("test", "", func(s *store.Settings) { s.AttemptLimit, s.Lockout = 3, 15*time.Minute }))
 	for i := 0; i < 3; i++ {
 		v, _ := f.login("alice", "99999x")
 		wantVerdict(t, v, Deny, "bad-code-format")

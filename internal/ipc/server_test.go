@@ -86,8 +86,8 @@ func enrolled(t testing.TB, c ipc.Client, user string) string {
 
 type answer struct{ code string }
 
-func (a answer) Info(string) error                 { return nil }
-func (a answer) Error(string) error                { return nil }
+func (a answer) Info(string) error                { return nil }
+func (a answer) Error(string) error               { return nil }
 func (a answer) Ask(bool, string) (string, error) { return a.code, nil }
 
 func login(t testing.TB, c ipc.Client, user, code string) engine.Verdict {
@@ -193,18 +193,18 @@ func TestMalformedLinesGetAnErrorAndADeny(t *testing.T) {
 	sec := enrolled(t, c, "alice")
 	hello := "HELLO 1 test\n"
 	cases := map[string]string{
-		"overlong line":      hello + "LOGIN user=" + strings.Repeat("a", 5000) + "\n",
-		"bad escape":         hello + "LOGIN user=%zz\n",
-		"not UTF-8":          hello + "LOGIN user=%ff%fe\n",
-		"unknown verb":       hello + "FROB user=alice\n",
-		"NUL byte":           hello + "LOGIN user=al\x00ice\n",
-		"encoded NUL in user": hello + "LOGIN user=al%00ice\n",
-		"CR":                 hello + "LOGIN user=alice\r\n",
-		"no HELLO":           "LOGIN user=alice\n",
-		"wrong version":      "HELLO 99 test\n",
-		"answer not a code":  hello + "LOGIN user=alice\nANSWER text=%0A%0Adrop%20table\n",
+		"overlong line":          hello + "LOGIN user=" + strings.Repeat("a", 5000) + "\n",
+		"bad escape":             hello + "LOGIN user=%zz\n",
+		"not UTF-8":              hello + "LOGIN user=%ff%fe\n",
+		"unknown verb":           hello + "FROB user=alice\n",
+		"NUL byte":               hello + "LOGIN user=al\x00ice\n",
+		"encoded NUL in user":    hello + "LOGIN user=al%00ice\n",
+		"CR":                     hello + "LOGIN user=alice\r\n",
+		"no HELLO":               "LOGIN user=alice\n",
+		"wrong version":          "HELLO 99 test\n",
+		"answer not a code":      hello + "LOGIN user=alice\nANSWER text=%0A%0Adrop%20table\n",
 		"verb instead of answer": hello + "LOGIN user=alice\nLOGIN user=bob\n",
-		"doubled space":      hello + "LOGIN  user=alice\n",
+		"doubled space":          hello + "LOGIN  user=alice\n",
 	}
 	for name, payload := range cases {
 		t.Run(name, func(t *testing.T) {

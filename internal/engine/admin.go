@@ -330,8 +330,14 @@ func (e *Engine) RemoveUser(actor Actor, name string) error {
 func (e *Engine) ListUsers(fn func(UserRow) error) error {
 	now := e.Now()
 	return e.Store.View(func(tx *store.Tx) error {
+		base, err := baseInput(tx, now)
+		if err != nil {
+			return err
+		}
 		return tx.ForEachUser(func(u store.User) error {
-			in, err := e.input(tx, u.Name, now)
+			in := base
+			in.User, in.HasUser = u, true
+			in, err := e.userInput(tx, in, u.Name)
 			if err != nil {
 				return err
 			}

@@ -92,20 +92,35 @@ func CheckName(name string) error {
 
 // input reads what a decision about name depends on.
 func (e *Engine) input(tx *store.Tx, name string, now time.Time) (policy.Input, error) {
-	in := policy.Input{Now: now}
-	var err error
-	if in.Settings, err = tx.Settings(); err != nil {
+	in, err := baseInput(tx, now)
+	if err != nil {
 		return in, err
 	}
 	if in.User, in.HasUser, err = tx.User(name); err != nil {
 		return in, err
 	}
+	return e.userInput(tx, in, name)
+}
+
+// baseInput reads what every user's decision shares.
+func baseInput(tx *store.Tx, now time.Time) (policy.Input, error) {
+	in := policy.Input{Now: now}
+	var err error
+	if in.Settings, err = tx.Settings(); err != nil {
+		return in, err
+	}
+	in.Policies, err = tx.Policies()
+	return in, err
+}
+
+// userInput completes an input whose settings, policies and user record
+// are already read (a listing reads the first two once for every user).
+func (e *Engine) userInput(tx *store.Tx, in policy.Input, name string) (policy.Input, error) {
+	var err error
 	if in.State, err = tx.State(name); err != nil {
 		return in, err
 	}
-	if in.Policies, err = tx.Policies(); err != nil {
-		return in, err
-	}
+	in.Groups = nil
 	if policy.NeedsGroups(in.Policies) {
 		if in.Groups, err = e.Directory.Groups(name); err != nil {
 			return in, fmt.Errorf("groups of %s: %w", name, err)

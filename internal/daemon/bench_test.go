@@ -1,0 +1,192 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jcmfa/jcmfa/internal/daemon"
+	"github.com/jcmfa/jcmfa/internal/devicekey"
+	"github.com/jcmfa/jcmfa/internal/engine"
+	"github.com/jcmfa/jcmfa/internal/ipc"
+	"github.com/jcmfa/jcmfa/internal/paths"
+	"github.com/jcmfa/jcmfa/internal/store"
+	"github.com/jcmfa/jcmfa/internal/totp"
+)
+
+const benchSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+// populate writes n enrolled, required users straight into a store, in
+// batches, as a fleet bundle or a long-lived device would have them.
+func populate(tb testing.TB, stateDir string, n int) {
+	tb.Helper()
+	os.MkdirAll(stateDir, 0o700)
+	key, err := devicekey.Default(stateDir).Key()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := store.Open(paths.Store(stateDir), key, store.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	for lo := 0; lo < n; lo += 10000 {
+		err := st.Update(func(tx *store.Tx) error {
+			if lo == 0 {
+				s := store.DefaultSettings()
+				s.OrgTOTP, s.DeviceMFA = true, true
+				if err := tx.PutSettings(s); err != nil {
+					return err
+				}
+			}
+			for i := lo; i < min(lo+10000, n); i++ {
+				u := store.User{Name: "user" + strconv.Itoa(i), Required: true, Created: now,
+					TOTP: &store.Secret{Key: benchSecret, Algorithm: "SHA1", Digits: 6, Period: 30, EnrolledAt: now}}
+				if err := tx.PutUser(u); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func runDaemon(tb testing.TB, stateDir string) ipc.Client {
+	sockDir, _ := os.MkdirTemp("", "jcmfa-bench")
+	sock := filepath.Join(sockDir, "s")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		done <- daemon.Run(ctx, daemon.Config{StateDir: stateDir, Socket: sock,
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func() { close(ready) }})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cancel(); <-done; os.RemoveAll(sockDir) })
+	return ipc.Client{Path: sock, Timeout: 30 * time.Second, Kind: "bench"}
+}
+
+type code string
+
+func (c code) Info(string) error                 { return nil }
+func (c code) Error(string) error                { return nil }
+func (c code) Ask(bool, string) (string, error) { return string(c), nil }
+
+var (
+	benchOnce  sync.Once
+	benchState string
+)
+
+// BenchmarkLoginOverSocket: full login dialogues (connect, HELLO, LOGIN,
+// ASK, ANSWER, VERDICT) against a daemon holding 100,000 enrolled users,
+// each login a different user with a valid code, at several concurrencies.
+// Reports verifications/s and the p99 latency of one login.
+func BenchmarkLoginOverSocket(b *testing.B) {
+	const users = 100000
+	benchOnce.Do(func() {
+		benchState, _ = os.MkdirTemp("", "jcmfa-bench-state")
+		populate(b, filepath.Join(benchState, "s"), users)
+	})
+	c := runDaemon(b, filepath.Join(benchState, "s"))
+	var next atomic.Int64
+	for _, clients := range []int{1, 16, 256, 1024} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			var mu sync.Mutex
+			var lat []time.Duration
+			var errs, allowed atomic.Int64
+			var done atomic.Int64
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			start := time.Now()
+			for w := 0; w < clients; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var mine []time.Duration
+					for done.Add(1) <= int64(b.N) {
+						u := "user" + strconv.Itoa(int(next.Add(1)%users))
+						cd, _ := totp.Code(benchSecret, time.Now(), totp.Default)
+						t0 := time.Now()
+						v, err := c.Login(engine.LoginRequest{User: u, Surface: "ssh", Interactive: false}, code(cd))
+						mine = append(mine, time.Since(t0))
+						if err != nil {
+							errs.Add(1)
+						} else if v.Word == engine.Allow {
+							allowed.Add(1)
+						}
+					}
+					mu.Lock()
+					lat = append(lat, mine...)
+					mu.Unlock()
+				}()
+			}
+			wg.Wait()
+			el := time.Since(start)
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(b.N)/el.Seconds(), "verifications/s")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+			if errs.Load() > 0 {
+				b.Fatalf("%d of %d logins failed at the transport", errs.Load(), b.N)
+			}
+			_ = allowed
+		})
+	}
+}
+
+// BenchmarkStoreOpen100k: opening a store of 100,000 users and reading the
+// size of the file.
+func BenchmarkStoreOpen100k(b *testing.B) {
+	dir, _ := os.MkdirTemp("", "jcmfa-open")
+	defer os.RemoveAll(dir)
+	sd := filepath.Join(dir, "s")
+	populate(b, sd, 100000)
+	key, _ := devicekey.Default(sd).Key()
+	fi, _ := os.Stat(paths.Store(sd))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := store.Open(paths.Store(sd), key, store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+	}
+	b.ReportMetric(float64(fi.Size())/1e6, "MB")
+}
+
+// BenchmarkListUsers100k: `users` over the socket with 100,000 users.
+func BenchmarkListUsers100k(b *testing.B) {
+	benchOnce.Do(func() {
+		benchState, _ = os.MkdirTemp("", "jcmfa-bench-state")
+		populate(b, filepath.Join(benchState, "s"), 100000)
+	})
+	c := runDaemon(b, filepath.Join(benchState, "s"))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		n := 0
+		if err := c.Stream("users.list", nil, nil, func(json.RawMessage) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n != 100000 {
+			b.Fatalf("%d rows", n)
+		}
+	}
+}

@@ -1,0 +1,421 @@
+#include "credential.h"
+#include "guid.h"
+#include "relay.h"
+
+#include <wincred.h>
+#include <new>
+#include <string.h>
+#include <wchar.h>
+
+extern void DllAddRef();
+extern void DllRelease();
+
+Credential::Credential()
+	: ref_(1), cpus_(CPUS_INVALID), events_(NULL), remote_(false), handedOver_(false), step_(STEP_PASSWORD)
+{
+	DllAddRef();
+	domain_[0] = user_[0] = password_[0] = code_[0] = message_[0] = L'\0';
+}
+
+Credential::~Credential()
+{
+	Wipe(password_, sizeof password_);
+	Wipe(code_, sizeof code_);
+	if (events_)
+		events_->Release();
+	DllRelease();
+}
+
+HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const Settings &s, bool remote,
+                           const wchar_t *domain, const wchar_t *user, const wchar_t *password, Credential **out)
+{
+	Credential *c = new (std::nothrow) Credential();
+	if (c == NULL)
+		return E_OUTOFMEMORY;
+	c->cpus_ = cpus;
+	c->settings_ = s;
+	c->remote_ = remote;
+	if (user != NULL && user[0] != L'\0') {
+		if (wcslen(user) > JCMFA_NAME_MAX || (domain && wcslen(domain) > JCMFA_NAME_MAX) ||
+		    (password && wcslen(password) > JCMFA_SECRET_MAX)) {
+			c->Release();
+			return E_INVALIDARG;
+		}
+		wcscpy(c->user_, user);
+		wcscpy(c->domain_, domain ? domain : L"");
+		/* Only a complete logon (as RDP/NLA hands over) skips step 1; a
+		 * bare user name from CredUI just prefills it. */
+		if (password != NULL) {
+			wcscpy(c->password_, password);
+			c->handedOver_ = true;
+		}
+	}
+	*out = c;
+	return S_OK;
+}
+
+STDMETHODIMP Credential::QueryInterface(REFIID riid, void **ppv)
+{
+	if (ppv == NULL)
+		return E_POINTER;
+	if (IsEqualIID(riid, IID_IUnknown) || IsEqualIID(riid, IID_ICredentialProviderCredential)) {
+		*ppv = static_cast<ICredentialProviderCredential *>(this);
+		AddRef();
+		return S_OK;
+	}
+	*ppv = NULL;
+	return E_NOINTERFACE;
+}
+
+STDMETHODIMP_(ULONG) Credential::AddRef() { return (ULONG)InterlockedIncrement(&ref_); }
+
+STDMETHODIMP_(ULONG) Credential::Release()
+{
+	LONG n = InterlockedDecrement(&ref_);
+	if (n == 0)
+		delete this;
+	return (ULONG)n;
+}
+
+STDMETHODIMP Credential::Advise(ICredentialProviderCredentialEvents *pcpce)
+{
+	if (events_)
+		events_->Release();
+	events_ = pcpce;
+	if (events_)
+		events_->AddRef();
+	return S_OK;
+}
+
+STDMETHODIMP Credential::UnAdvise()
+{
+	if (events_)
+		events_->Release();
+	events_ = NULL;
+	return S_OK;
+}
+
+STDMETHODIMP Credential::SetSelected(BOOL *pbAutoLogon)
+{
+	if (pbAutoLogon == NULL)
+		return E_POINTER;
+	*pbAutoLogon = FALSE;
+	return S_OK;
+}
+
+STDMETHODIMP Credential::SetDeselected()
+{
+	/* A tile left alone must not keep a typed password or code around. */
+	if (!handedOver_) {
+		Wipe(password_, sizeof password_);
+		if (events_)
+			events_->SetFieldString(this, FI_PASSWORD, L"");
+		SetStep(STEP_PASSWORD);
+	}
+	Wipe(code_, sizeof code_);
+	if (events_)
+		events_->SetFieldString(this, FI_CODE, L"");
+	return S_OK;
+}
+
+STDMETHODIMP Credential::GetFieldState(DWORD id, CREDENTIAL_PROVIDER_FIELD_STATE *pcpfs,
+                                       CREDENTIAL_PROVIDER_FIELD_INTERACTIVE_STATE *pcpfis)
+{
+	if (id >= FI_COUNT || pcpfs == NULL || pcpfis == NULL)
+		return E_INVALIDARG;
+	*pcpfis = CPFIS_NONE;
+	switch (id) {
+	case FI_TITLE:
+		*pcpfs = CPFS_DISPLAY_IN_BOTH;
+		break;
+	case FI_USER:
+	case FI_PASSWORD:
+		*pcpfs = (step_ == STEP_PASSWORD && !handedOver_) ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN;
+		if (id == FI_USER && user_[0] == L'\0')
+			*pcpfis = CPFIS_FOCUSED;
+		if (id == FI_PASSWORD && user_[0] != L'\0')
+			*pcpfis = CPFIS_FOCUSED;
+		break;
+	case FI_CODE:
+		*pcpfs = step_ == STEP_CODE ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN;
+		*pcpfis = CPFIS_FOCUSED;
+		break;
+	default:
+		*pcpfs = CPFS_DISPLAY_IN_SELECTED_TILE;
+	}
+	return S_OK;
+}
+
+STDMETHODIMP Credential::GetStringValue(DWORD id, LPWSTR *ppsz)
+{
+	if (ppsz == NULL)
+		return E_POINTER;
+	*ppsz = NULL;
+	switch (id) {
+	case FI_TITLE:
+		return DupString(kFields[FI_TITLE].label, ppsz);
+	case FI_USER:
+		return DupString(handedOver_ ? L"" : user_, ppsz);
+	case FI_PASSWORD:
+		return DupString(handedOver_ ? L"" : password_, ppsz);
+	case FI_CODE:
+		return DupString(code_, ppsz);
+	case FI_MESSAGE:
+		return DupString(message_, ppsz);
+	}
+	return E_INVALIDARG;
+}
+
+STDMETHODIMP Credential::GetBitmapValue(DWORD, HBITMAP *) { return E_NOTIMPL; }
+STDMETHODIMP Credential::GetCheckboxValue(DWORD, BOOL *, LPWSTR *) { return E_NOTIMPL; }
+STDMETHODIMP Credential::GetComboBoxValueCount(DWORD, DWORD *, DWORD *) { return E_NOTIMPL; }
+STDMETHODIMP Credential::GetComboBoxValueAt(DWORD, DWORD, LPWSTR *) { return E_NOTIMPL; }
+STDMETHODIMP Credential::SetCheckboxValue(DWORD, BOOL) { return E_NOTIMPL; }
+STDMETHODIMP Credential::SetComboBoxSelectedValue(DWORD, DWORD) { return E_NOTIMPL; }
+STDMETHODIMP Credential::CommandLinkClicked(DWORD) { return E_NOTIMPL; }
+
+STDMETHODIMP Credential::GetSubmitButtonValue(DWORD id, DWORD *pdwAdjacentTo)
+{
+	if (id != FI_SUBMIT || pdwAdjacentTo == NULL)
+		return E_INVALIDARG;
+	*pdwAdjacentTo = step_ == STEP_CODE ? FI_CODE : FI_PASSWORD;
+	return S_OK;
+}
+
+static HRESULT CopyField(wchar_t *dst, size_t cap, LPCWSTR src)
+{
+	if (src == NULL)
+		src = L"";
+	if (wcslen(src) >= cap)
+		return E_INVALIDARG;
+	wcscpy(dst, src);
+	return S_OK;
+}
+
+STDMETHODIMP Credential::SetStringValue(DWORD id, LPCWSTR psz)
+{
+	switch (id) {
+	case FI_USER:
+		if (handedOver_)
+			return E_ACCESSDENIED;
+		return CopyField(user_, JCMFA_NAME_MAX + 1, psz);
+	case FI_PASSWORD:
+		if (handedOver_)
+			return E_ACCESSDENIED;
+		return CopyField(password_, sizeof password_ / sizeof(wchar_t), psz);
+	case FI_CODE:
+		return CopyField(code_, sizeof code_ / sizeof(wchar_t), psz);
+	}
+	return E_INVALIDARG;
+}
+
+void Credential::SetStep(Step s)
+{
+	step_ = s;
+	if (events_ == NULL)
+		return;
+	CREDENTIAL_PROVIDER_FIELD_STATE creds =
+		(s == STEP_PASSWORD && !handedOver_) ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN;
+	events_->SetFieldState(this, FI_USER, creds);
+	events_->SetFieldState(this, FI_PASSWORD, creds);
+	events_->SetFieldState(this, FI_CODE, s == STEP_CODE ? CPFS_DISPLAY_IN_SELECTED_TILE : CPFS_HIDDEN);
+	if (s == STEP_CODE)
+		events_->SetFieldInteractiveState(this, FI_CODE, CPFIS_FOCUSED);
+	events_->SetFieldSubmitButton(this, FI_SUBMIT, s == STEP_CODE ? FI_CODE : FI_PASSWORD);
+}
+
+void Credential::SetMessage(const wchar_t *m)
+{
+	_snwprintf(message_, sizeof message_ / sizeof(wchar_t), L"%ls", m);
+	message_[sizeof message_ / sizeof(wchar_t) - 1] = L'\0';
+	if (events_)
+		events_->SetFieldString(this, FI_MESSAGE, message_);
+}
+
+const char *Credential::Surface() const
+{
+	/* RDP wins over unlock: reconnecting to a locked remote session is
+	 * still a remote login, and must not inherit unlock's exemption. */
+	if (remote_)
+		return "rdp";
+	if (cpus_ == CPUS_UNLOCK_WORKSTATION)
+		return "unlock";
+	return "gui";
+}
+
+void Credential::Reset()
+{
+	Wipe(code_, sizeof code_);
+	if (!handedOver_) {
+		Wipe(password_, sizeof password_);
+		if (events_)
+			events_->SetFieldString(this, FI_PASSWORD, L"");
+	}
+	if (events_)
+		events_->SetFieldString(this, FI_CODE, L"");
+}
+
+/* CredUI hands the buffer back to an application, so the password in it is
+ * protected for this user (as Microsoft's sample does); LogonUI's own
+ * buffers go straight to LSA. */
+static HRESULT ProtectForCredUI(const wchar_t *pw, wchar_t **out)
+{
+	CRED_PROTECTION_TYPE t;
+	DWORD n = 0;
+	*out = NULL;
+	if (pw[0] == L'\0' || (CredIsProtectedW(const_cast<LPWSTR>(pw), &t) && t != CredUnprotected))
+		return S_FALSE;
+	DWORD len = (DWORD)wcslen(pw) + 1;
+	if (CredProtectW(FALSE, const_cast<LPWSTR>(pw), len, NULL, &n, NULL) || GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+		return HRESULT_FROM_WIN32(GetLastError());
+	*out = (wchar_t *)CoTaskMemAlloc(n * sizeof(wchar_t));
+	if (*out == NULL)
+		return E_OUTOFMEMORY;
+	if (!CredProtectW(FALSE, const_cast<LPWSTR>(pw), len, *out, &n, NULL)) {
+		HRESULT hr = HRESULT_FROM_WIN32(GetLastError());
+		CoTaskMemFree(*out);
+		*out = NULL;
+		return hr;
+	}
+	return S_OK;
+}
+
+HRESULT Credential::Pack(const Account &a, CREDENTIAL_PROVIDER_GET_SERIALIZATION_RESPONSE *pcpgsr,
+                         CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs)
+{
+	ULONG pkg;
+	HRESULT hr = NegotiatePackage(&pkg);
+	if (FAILED(hr))
+		return hr;
+	const wchar_t *pw = password_;
+	wchar_t *protectedPw = NULL;
+	if (cpus_ == CPUS_CREDUI) {
+		hr = ProtectForCredUI(password_, &protectedPw);
+		if (FAILED(hr))
+			return hr;
+		if (protectedPw)
+			pw = protectedPw;
+	}
+	BYTE *buf;
+	ULONG len;
+	hr = PackKerbLogon(cpus_, a.domain, a.user, pw, &buf, &len);
+	if (protectedPw) {
+		Wipe(protectedPw, wcslen(protectedPw) * sizeof(wchar_t));
+		CoTaskMemFree(protectedPw);
+	}
+	if (FAILED(hr))
+		return hr;
+	pcpcs->ulAuthenticationPackage = pkg;
+	pcpcs->clsidCredentialProvider = CLSID_JcmfaProvider;
+	pcpcs->cbSerialization = len;
+	pcpcs->rgbSerialization = buf;
+	*pcpgsr = CPGSR_RETURN_CREDENTIAL_FINISHED;
+	return S_OK;
+}
+
+STDMETHODIMP Credential::GetSerialization(CREDENTIAL_PROVIDER_GET_SERIALIZATION_RESPONSE *pcpgsr,
+                                          CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs,
+                                          LPWSTR *ppszOptionalStatusText,
+                                          CREDENTIAL_PROVIDER_STATUS_ICON *pcpsiOptionalStatusIcon)
+{
+	if (pcpgsr == NULL || pcpcs == NULL || ppszOptionalStatusText == NULL || pcpsiOptionalStatusIcon == NULL)
+		return E_POINTER;
+	*pcpgsr = CPGSR_NO_CREDENTIAL_NOT_FINISHED;
+	memset(pcpcs, 0, sizeof *pcpcs);
+	*ppszOptionalStatusText = NULL;
+	*pcpsiOptionalStatusIcon = CPSI_NONE;
+
+	Account a;
+	bool ok = handedOver_ ? AccountFromParts(domain_, user_, &a) : ParseAccount(user_, &a);
+	if (!ok) {
+		SetMessage(L"Enter your user name.");
+		return S_OK;
+	}
+	/* The break-glass account and (by policy) unlock never wait on the
+	 * service: they are how an admin gets in when it is broken. */
+	if (settings_.IsExcluded(a.login))
+		return Pack(a, pcpgsr, pcpcs);
+	if (cpus_ == CPUS_UNLOCK_WORKSTATION && !remote_ && !settings_.relayUnlock)
+		return Pack(a, pcpgsr, pcpcs);
+
+	bool codeStep = step_ == STEP_CODE;
+	if (codeStep && code_[0] == L'\0') {
+		SetMessage(L"Enter the verification code from your authenticator app.");
+		return S_OK;
+	}
+	RelayResult *r = new (std::nothrow) RelayResult;
+	if (r == NULL)
+		return E_OUTOFMEMORY;
+	RelayLogin(settings_, a.login, Surface(), cpus_ == CPUS_CREDUI ? "credui" : "logonui", codeStep ? code_ : NULL,
+	           r);
+	Wipe(code_, sizeof code_);
+	if (events_)
+		events_->SetFieldString(this, FI_CODE, L"");
+
+	HRESULT hr = S_OK;
+	const wchar_t *fail = NULL;
+	switch (r->verdict) {
+	case JCMFA_ALLOW:
+	case JCMFA_SKIP:
+		SetMessage(L"");
+		hr = Pack(a, pcpgsr, pcpcs);
+		break;
+	case JCMFA_DENY:
+		if (r->err == JCMFA_E_CANCELLED && r->challenged && !r->answered) {
+			/* The daemon wants a code we have not asked for yet: step 2. */
+			wchar_t m[1400];
+			if (r->message[0])
+				_snwprintf(m, sizeof m / sizeof(wchar_t), L"%ls\n%ls", r->message, r->prompt);
+			else
+				_snwprintf(m, sizeof m / sizeof(wchar_t), L"%ls", r->prompt);
+			m[sizeof m / sizeof(wchar_t) - 1] = L'\0';
+			SetMessage(m);
+			SetStep(STEP_CODE);
+			break;
+		}
+		fail = r->message[0] ? r->message : L"Access denied.";
+		break;
+	case JCMFA_BROKEN:
+		/* failmode=safe lets a login through only if no code was ever asked
+		 * for: once the daemon has said a code is needed, a dead channel
+		 * must not be a way around it. */
+		if (settings_.failSafe && !r->challenged && !codeStep) {
+			SetMessage(L"");
+			hr = Pack(a, pcpgsr, pcpcs);
+			break;
+		}
+		fail = L"The jcmfa service did not answer, so this sign-in cannot be verified. Try again, or contact your "
+		       L"administrator.";
+		break;
+	}
+	if (fail != NULL) {
+		SetMessage(fail);
+		hr = DupString(fail, ppszOptionalStatusText);
+		*pcpsiOptionalStatusIcon = CPSI_ERROR;
+		*pcpgsr = CPGSR_NO_CREDENTIAL_FINISHED;
+		/* After a wrong code the person tries another code; after anything
+		 * else they start again from the password. */
+		if (!(r->challenged || codeStep) || r->verdict == JCMFA_BROKEN) {
+			Reset();
+			SetStep(STEP_PASSWORD);
+		}
+	}
+	delete r;
+	return hr;
+}
+
+STDMETHODIMP Credential::ReportResult(LONG ntsStatus, LONG, LPWSTR *ppszOptionalStatusText,
+                                      CREDENTIAL_PROVIDER_STATUS_ICON *pcpsiOptionalStatusIcon)
+{
+	if (ppszOptionalStatusText)
+		*ppszOptionalStatusText = NULL;
+	if (pcpsiOptionalStatusIcon)
+		*pcpsiOptionalStatusIcon = CPSI_NONE;
+	/* LSA refused the password (or accepted it): either way the code was
+	 * spent, so the next attempt starts from the beginning. */
+	if (ntsStatus != 0) {
+		Reset();
+		SetStep(STEP_PASSWORD);
+	}
+	return S_OK;
+}

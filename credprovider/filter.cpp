@@ -1,0 +1,97 @@
+#include "filter.h"
+#include "guid.h"
+#include "helpers.h"
+#include "relay.h"
+#include "settings.h"
+
+#include <new>
+#include <string.h>
+
+extern void DllAddRef();
+extern void DllRelease();
+
+JcmfaFilter::JcmfaFilter() : ref_(1) { DllAddRef(); }
+JcmfaFilter::~JcmfaFilter() { DllRelease(); }
+
+HRESULT JcmfaFilter::Create(REFIID riid, void **ppv)
+{
+	JcmfaFilter *f = new (std::nothrow) JcmfaFilter();
+	if (f == NULL)
+		return E_OUTOFMEMORY;
+	HRESULT hr = f->QueryInterface(riid, ppv);
+	f->Release();
+	return hr;
+}
+
+STDMETHODIMP JcmfaFilter::QueryInterface(REFIID riid, void **ppv)
+{
+	if (ppv == NULL)
+		return E_POINTER;
+	if (IsEqualIID(riid, IID_IUnknown) || IsEqualIID(riid, IID_ICredentialProviderFilter)) {
+		*ppv = static_cast<ICredentialProviderFilter *>(this);
+		AddRef();
+		return S_OK;
+	}
+	*ppv = NULL;
+	return E_NOINTERFACE;
+}
+
+STDMETHODIMP_(ULONG) JcmfaFilter::AddRef() { return (ULONG)InterlockedIncrement(&ref_); }
+
+STDMETHODIMP_(ULONG) JcmfaFilter::Release()
+{
+	LONG n = InterlockedDecrement(&ref_);
+	if (n == 0)
+		delete this;
+	return (ULONG)n;
+}
+
+STDMETHODIMP JcmfaFilter::Filter(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD dwFlags, GUID *rgclsidProviders,
+                            BOOL *rgbAllow, DWORD cProviders)
+{
+	switch (cpus) {
+	case CPUS_LOGON:
+	case CPUS_UNLOCK_WORKSTATION:
+		break;
+	case CPUS_CREDUI:
+		/* Our provider stays out of 32-bit CredUI callers (see
+		 * Provider::SetUsageScenario), so hiding the rest would leave none. */
+		if (dwFlags & CREDUIWIN_PACK_32_WOW)
+			return S_OK;
+		break;
+	default:
+		return S_OK; /* password change, PLAP: leave Windows' providers alone */
+	}
+	if (rgclsidProviders == NULL || rgbAllow == NULL)
+		return E_INVALIDARG;
+	Settings s;
+	s.Load();
+	int on = RelayMfaOn(s);
+	/* A daemon that cannot be asked counts as MFA on under failmode=secure:
+	 * our tile then still admits the excluded (break-glass) accounts. */
+	if (on == 0 || (on < 0 && s.failSafe))
+		return S_OK;
+	for (DWORD i = 0; i < cProviders; i++)
+		if (!IsEqualCLSID(rgclsidProviders[i], CLSID_JcmfaProvider))
+			rgbAllow[i] = FALSE;
+	return S_OK;
+}
+
+STDMETHODIMP JcmfaFilter::UpdateRemoteCredential(const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcsIn,
+                                            CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcsOut)
+{
+	if (pcpcsIn == NULL || pcpcsOut == NULL || pcpcsIn->rgbSerialization == NULL || pcpcsIn->cbSerialization == 0 ||
+	    pcpcsIn->cbSerialization > 0x10000)
+		return E_INVALIDARG;
+	ULONG len = pcpcsIn->cbSerialization + JCMFA_REMOTE_TAG_LEN;
+	BYTE *b = (BYTE *)CoTaskMemAlloc(len);
+	if (b == NULL)
+		return E_OUTOFMEMORY;
+	memcpy(b, JCMFA_REMOTE_TAG, JCMFA_REMOTE_TAG_LEN);
+	memcpy(b + JCMFA_REMOTE_TAG_LEN, pcpcsIn->rgbSerialization, pcpcsIn->cbSerialization);
+	pcpcsOut->ulAuthenticationPackage = pcpcsIn->ulAuthenticationPackage;
+	pcpcsOut->clsidCredentialProvider = CLSID_JcmfaProvider;
+	pcpcsOut->cbSerialization = len;
+	pcpcsOut->rgbSerialization = b;
+	return S_OK;
+}

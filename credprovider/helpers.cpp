@@ -1,0 +1,221 @@
+#include "helpers.h"
+
+#include <ntsecapi.h>
+#include <wchar.h>
+#include <string.h>
+
+void Wipe(void *p, size_t n)
+{
+	SecureZeroMemory(p, n);
+}
+
+HRESULT DupString(const wchar_t *s, wchar_t **out)
+{
+	size_t n = (wcslen(s) + 1) * sizeof(wchar_t);
+	*out = (wchar_t *)CoTaskMemAlloc(n);
+	if (*out == NULL)
+		return E_OUTOFMEMORY;
+	memcpy(*out, s, n);
+	return S_OK;
+}
+
+bool ToUtf8(const wchar_t *w, char *out, size_t cap)
+{
+	int n = WideCharToMultiByte(CP_UTF8, WC_ERR_INVALID_CHARS, w, -1, out, (int)cap, NULL, NULL);
+	if (n <= 0) {
+		if (cap)
+			out[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+bool FromUtf8(const char *s, wchar_t *out, size_t cap)
+{
+	int n = MultiByteToWideChar(CP_UTF8, MB_ERR_INVALID_CHARS, s, -1, out, (int)cap);
+	if (n <= 0) {
+		if (cap)
+			out[0] = L'\0';
+		return false;
+	}
+	return true;
+}
+
+static void Lower(wchar_t *s)
+{
+	/* Windows account names are case-insensitive; the daemon's records are
+	 * not, so "ALICE" must not be a different (unrequired) user. */
+	CharLowerW(s);
+}
+
+static bool IsThisComputer(const wchar_t *domain)
+{
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
+	DWORD n = MAX_COMPUTERNAME_LENGTH + 1;
+	if (wcscmp(domain, L".") == 0)
+		return true;
+	return GetComputerNameW(host, &n) && _wcsicmp(host, domain) == 0;
+}
+
+/* The daemon keys users by one name per account: a local account by its bare
+ * name (as on Linux), a domain account as "domain\user". LSA's own answer
+ * is used where it has one, so "alice@corp.example" and "CORP\alice" are
+ * the same user to the daemon. */
+static void LoginName(Account *a, const wchar_t *typed)
+{
+	BYTE sid[SECURITY_MAX_SID_SIZE];
+	DWORD sidLen = sizeof sid, domLen = JCMFA_NAME_MAX + 1;
+	wchar_t dom[JCMFA_NAME_MAX + 1], name[JCMFA_NAME_MAX + 1];
+	DWORD nameLen = JCMFA_NAME_MAX + 1;
+	SID_NAME_USE use;
+
+	if (LookupAccountNameW(NULL, typed, sid, &sidLen, dom, &domLen, &use) && use == SidTypeUser) {
+		domLen = JCMFA_NAME_MAX + 1;
+		if (LookupAccountSidW(NULL, sid, name, &nameLen, dom, &domLen, &use)) {
+			if (IsThisComputer(dom))
+				_snwprintf(a->login, sizeof a->login / sizeof(wchar_t), L"%ls", name);
+			else
+				_snwprintf(a->login, sizeof a->login / sizeof(wchar_t), L"%ls\\%ls", dom, name);
+			a->login[sizeof a->login / sizeof(wchar_t) - 1] = L'\0';
+			Lower(a->login);
+			return;
+		}
+	}
+	if (a->domain[0] == L'\0' || IsThisComputer(a->domain))
+		_snwprintf(a->login, sizeof a->login / sizeof(wchar_t), L"%ls", a->user);
+	else
+		_snwprintf(a->login, sizeof a->login / sizeof(wchar_t), L"%ls\\%ls", a->domain, a->user);
+	a->login[sizeof a->login / sizeof(wchar_t) - 1] = L'\0';
+	Lower(a->login);
+}
+
+bool AccountFromParts(const wchar_t *domain, const wchar_t *user, Account *a)
+{
+	size_t ul = wcslen(user), dl = wcslen(domain);
+	if (ul == 0 || ul > JCMFA_NAME_MAX || dl > JCMFA_NAME_MAX)
+		return false;
+	wcscpy(a->user, user);
+	if (dl == 0 && wcschr(user, L'@') == NULL) {
+		DWORD n = JCMFA_NAME_MAX + 1;
+		if (!GetComputerNameW(a->domain, &n))
+			return false;
+	} else if (wcscmp(domain, L".") == 0) {
+		DWORD n = JCMFA_NAME_MAX + 1;
+		if (!GetComputerNameW(a->domain, &n))
+			return false;
+	} else {
+		wcscpy(a->domain, domain);
+	}
+	wchar_t typed[2 * JCMFA_NAME_MAX + 2];
+	if (a->domain[0])
+		_snwprintf(typed, sizeof typed / sizeof(wchar_t), L"%ls\\%ls", a->domain, a->user);
+	else
+		_snwprintf(typed, sizeof typed / sizeof(wchar_t), L"%ls", a->user);
+	typed[sizeof typed / sizeof(wchar_t) - 1] = L'\0';
+	LoginName(a, typed);
+	return true;
+}
+
+bool ParseAccount(const wchar_t *typed, Account *a)
+{
+	const wchar_t *bs = wcschr(typed, L'\\');
+	if (bs == NULL)
+		return AccountFromParts(L"", typed, a);
+	size_t dl = (size_t)(bs - typed);
+	if (dl == 0 || dl > JCMFA_NAME_MAX)
+		return false;
+	wchar_t domain[JCMFA_NAME_MAX + 1];
+	wmemcpy(domain, typed, dl);
+	domain[dl] = L'\0';
+	return AccountFromParts(domain, bs + 1, a);
+}
+
+HRESULT NegotiatePackage(ULONG *id)
+{
+	HANDLE lsa;
+	if (LsaConnectUntrusted(&lsa) != 0)
+		return HRESULT_FROM_WIN32(ERROR_NO_SUCH_PACKAGE);
+	char name[] = "Negotiate"; /* NEGOSSP_NAME_A in the SDK */
+	LSA_STRING s;
+	s.Buffer = name;
+	s.Length = (USHORT)strlen(name);
+	s.MaximumLength = s.Length + 1;
+	NTSTATUS st = LsaLookupAuthenticationPackage(lsa, &s, id);
+	LsaDeregisterLogonProcess(lsa);
+	return st == 0 ? S_OK : HRESULT_FROM_NT(st);
+}
+
+static bool FitUnicode(UNICODE_STRING *u, const wchar_t *s)
+{
+	size_t n = wcslen(s) * sizeof(wchar_t);
+	if (n > 0xfffe)
+		return false;
+	u->Length = u->MaximumLength = (USHORT)n;
+	return true;
+}
+
+HRESULT PackKerbLogon(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *domain, const wchar_t *user,
+                      const wchar_t *password, BYTE **out, ULONG *outLen)
+{
+	KERB_INTERACTIVE_UNLOCK_LOGON k;
+	memset(&k, 0, sizeof k);
+	KERB_INTERACTIVE_LOGON *l = &k.Logon;
+	l->MessageType = cpus == CPUS_UNLOCK_WORKSTATION ? KerbWorkstationUnlockLogon : KerbInteractiveLogon;
+	if (!FitUnicode(&l->LogonDomainName, domain) || !FitUnicode(&l->UserName, user) ||
+	    !FitUnicode(&l->Password, password))
+		return E_INVALIDARG;
+	ULONG total = sizeof k + l->LogonDomainName.Length + l->UserName.Length + l->Password.Length;
+	BYTE *b = (BYTE *)CoTaskMemAlloc(total);
+	if (b == NULL)
+		return E_OUTOFMEMORY;
+	ULONG off = sizeof k;
+	memcpy(b + off, domain, l->LogonDomainName.Length);
+	l->LogonDomainName.Buffer = (PWSTR)(ULONG_PTR)off;
+	off += l->LogonDomainName.Length;
+	memcpy(b + off, user, l->UserName.Length);
+	l->UserName.Buffer = (PWSTR)(ULONG_PTR)off;
+	off += l->UserName.Length;
+	memcpy(b + off, password, l->Password.Length);
+	l->Password.Buffer = (PWSTR)(ULONG_PTR)off;
+	memcpy(b, &k, sizeof k);
+	Wipe(&k, sizeof k);
+	*out = b;
+	*outLen = total;
+	return S_OK;
+}
+
+static bool CopyOut(const BYTE *buf, ULONG len, const UNICODE_STRING *u, wchar_t *out, size_t cap)
+{
+	ULONG_PTR off = (ULONG_PTR)u->Buffer;
+	if (u->Length % sizeof(wchar_t) || u->Length / sizeof(wchar_t) >= cap)
+		return false;
+	if (u->Length == 0) {
+		out[0] = L'\0';
+		return true;
+	}
+	if (off < sizeof(KERB_INTERACTIVE_UNLOCK_LOGON) || off > len || u->Length > len - off)
+		return false;
+	memcpy(out, buf + off, u->Length);
+	out[u->Length / sizeof(wchar_t)] = L'\0';
+	return wcslen(out) == u->Length / sizeof(wchar_t); /* no NUL inside a name */
+}
+
+HRESULT UnpackKerbLogon(const BYTE *buf, ULONG len, wchar_t *domain, wchar_t *user, wchar_t *password)
+{
+	KERB_INTERACTIVE_UNLOCK_LOGON k;
+	if (buf == NULL || len < sizeof k)
+		return E_INVALIDARG;
+	memcpy(&k, buf, sizeof k);
+	const KERB_INTERACTIVE_LOGON *l = &k.Logon;
+	if (l->MessageType != KerbInteractiveLogon && l->MessageType != KerbWorkstationUnlockLogon)
+		return E_INVALIDARG;
+	if (!CopyOut(buf, len, &l->LogonDomainName, domain, JCMFA_NAME_MAX + 1) ||
+	    !CopyOut(buf, len, &l->UserName, user, JCMFA_NAME_MAX + 1) ||
+	    !CopyOut(buf, len, &l->Password, password, JCMFA_SECRET_MAX + 1)) {
+		Wipe(password, (JCMFA_SECRET_MAX + 1) * sizeof(wchar_t));
+		Wipe(&k, sizeof k);
+		return E_INVALIDARG;
+	}
+	Wipe(&k, sizeof k);
+	return S_OK;
+}

@@ -1,0 +1,61 @@
+/*
+ * Helpers the provider and the credential share, kept apart as in
+ * Microsoft's SampleV2CredentialProvider: packing and unpacking
+ * KERB_INTERACTIVE_UNLOCK_LOGON, the Negotiate package ID, user-name
+ * normalisation, and string copies LogonUI frees with CoTaskMemFree.
+ */
+#ifndef JCMFA_HELPERS_H
+#define JCMFA_HELPERS_H
+
+#include "cp.h"
+
+/* Bounds for every string the DLL holds: Windows caps user names at 256
+ * characters and interactive passwords well below that. */
+#define JCMFA_NAME_MAX 256
+#define JCMFA_SECRET_MAX 256
+
+/* A user as typed (or as handed over by RDP), split for LSA and named for
+ * the daemon. */
+struct Account {
+	wchar_t domain[JCMFA_NAME_MAX + 1]; /* for KERB: computer name for local accounts, "" for a UPN */
+	wchar_t user[JCMFA_NAME_MAX + 1];   /* for KERB: as typed */
+	wchar_t login[2 * JCMFA_NAME_MAX + 2]; /* for the daemon and ExcludedAccounts: lower case, see .cpp */
+};
+
+/* Splits and normalises typed ("alice", ".\alice", "HOST\alice",
+ * "CORP\alice", "alice@corp.example"). False if it is empty or too long. */
+bool ParseAccount(const wchar_t *typed, Account *a);
+/* Same, from a domain and user that arrived separately (an RDP serialization). */
+bool AccountFromParts(const wchar_t *domain, const wchar_t *user, Account *a);
+
+/* A CoTaskMemAlloc'ed copy of s, for out-parameters LogonUI frees. */
+HRESULT DupString(const wchar_t *s, wchar_t **out);
+
+/* Overwrites a secret in a way the compiler keeps. */
+void Wipe(void *p, size_t n);
+
+/* UTF-16 <-> UTF-8 into fixed buffers; false if it does not fit or is invalid. */
+bool ToUtf8(const wchar_t *w, char *out, size_t cap);
+bool FromUtf8(const char *s, wchar_t *out, size_t cap);
+
+/* The Negotiate package's ID from LSA, which LogonUI hands the packed
+ * credential to. */
+HRESULT NegotiatePackage(ULONG *id);
+
+/* KerbInteractiveLogon for logon and CredUI, KerbWorkstationUnlockLogon for
+ * unlock. The buffer is CoTaskMemAlloc'ed: the structure, then the three
+ * strings, each Buffer holding its offset from the start (how LSA expects a
+ * serialized logon). */
+HRESULT PackKerbLogon(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *domain, const wchar_t *user,
+                      const wchar_t *password, BYTE **out, ULONG *outLen);
+
+/* The reverse, with every offset and length checked against len. */
+HRESULT UnpackKerbLogon(const BYTE *buf, ULONG len, wchar_t *domain, wchar_t *user, wchar_t *password);
+
+/* The filter marks a serialization it redirected from an RDP/NLA client so
+ * the provider knows the login is remote even where SM_REMOTESESSION is not
+ * yet set (and under test). */
+#define JCMFA_REMOTE_TAG "JCMFARDP"
+#define JCMFA_REMOTE_TAG_LEN 8
+
+#endif /* JCMFA_HELPERS_H */

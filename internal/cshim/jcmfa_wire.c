@@ -206,6 +206,7 @@ static int is_key_char(unsigned char c)
 int jcmfa_parse(struct jcmfa_msg *m, const char *line, size_t len)
 {
 	size_t body, i, v, out = 0;
+	int seen_key = 0;
 
 	m->verb[0] = '\0';
 	m->nfields = 0;
@@ -267,7 +268,12 @@ int jcmfa_parse(struct jcmfa_msg *m, const char *line, size_t len)
 				if (m->f[j].key && strcmp(m->f[j].key, f->key) == 0)
 					return JCMFA_E_DUPKEY;
 			eq++; /* value starts after the first '=' */
+			seen_key = 1;
 		} else {
+			/* Positional words lead, as the daemon writes and requires:
+			 * "VERDICT x=1 allow" is not a verdict anyone meant. */
+			if (seen_key)
+				return JCMFA_E_SYNTAX;
 			f->key = NULL;
 			eq = start;
 		}

@@ -115,7 +115,8 @@ struct jcmfa_msg {
  * m, decoding every value. Strict per protocol.md "Framing": at most
  * JCMFA_LINE_MAX bytes, exactly one '\n' at the end, no CR or other control
  * byte, verb of 1-16 A-Z, single spaces, keys of 1-32 [a-z0-9_], no repeated
- * key. A token with '=' is key=value; one without is a positional word.
+ * key. A token with '=' is key=value; one without is a positional word, and
+ * positional words must all come before the first key=value.
  * Returns JCMFA_OK or a negative jcmfa_err; m is unusable after a failure.
  */
 int jcmfa_parse(struct jcmfa_msg *m, const char *line, size_t len);

@@ -108,6 +108,7 @@ static void test_parse_invalid(void)
 		{ "INFO text=%F4%90%80%80\n", JCMFA_E_TEXT }, /* > U+10FFFF */
 		{ "INFO text=%E2%96\n", JCMFA_E_TEXT },     /* truncated sequence */
 		{ "INFO a=1 a=2\n", JCMFA_E_DUPKEY },
+		{ "VERDICT reason=totp allow\n", JCMFA_E_SYNTAX }, /* positional after a key */
 	};
 	struct jcmfa_msg m;
 	size_t i;

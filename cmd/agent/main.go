@@ -82,6 +82,7 @@ Trial without installing (no root needed):
 		newOrgCmd(c), newDeviceCmd(c), newUserCmd(c), newUsersCmd(c),
 		newPolicyCmd(c), newSettingsCmd(c), newAuditCmd(c),
 		newLoginCmd(c), newEnrollCmd(c), newStatusCmd(c),
+		newDoctorCmd(c), newSetupCmd(c), newTestLoginCmd(c),
 	)
 	return root
 }

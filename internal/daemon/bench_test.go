@@ -85,8 +85,8 @@ func runDaemon(tb testing.TB, stateDir string) ipc.Client {
 
 type code string
 
-func (c code) Info(string) error                 { return nil }
-func (c code) Error(string) error                { return nil }
+func (c code) Info(string) error                { return nil }
+func (c code) Error(string) error               { return nil }
 func (c code) Ask(bool, string) (string, error) { return string(c), nil }
 
 var (

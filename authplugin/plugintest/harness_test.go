@@ -1,0 +1,330 @@
+// Package plugintest runs the login-window plugin's own C code (plugin.c,
+// flow.c and the shared cshim client, exactly what goes into jcmfa.bundle
+// except the AppKit prompt) on Linux, against a real jcmfa daemon.
+//
+// authplugin/harness/ap_harness.c plays the macOS authorization engine (the
+// AuthorizationCallbacks: context values, hints, SetResult, DidDeactivate)
+// and the person at the login window (scripted answers). TestMain builds it
+// with `make -C authplugin harness` under ASan/UBSan, and the daemon with
+// `go build ./cmd/agent`. Without a C compiler and make the tests skip, or
+// fail when $CI is set.
+package plugintest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+)
+
+var (
+	harnessBin string
+	agentBin   string
+	repoRoot   string
+	buildErr   error
+	inCI       = os.Getenv("CI") != ""
+	socketDir  string // short: sun_path is 104 bytes on macOS, 108 here
+)
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		tmp, err := os.MkdirTemp("", "jcmfa-ap")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(tmp)
+		socketDir = tmp
+		buildErr = build(tmp)
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func build(out string) error {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		return fmt.Errorf("repository root not found from %s: %w", root, err)
+	}
+	repoRoot = root
+	for _, tool := range []string{"make", "cc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s not found (Debian: apt-get install build-essential)", tool)
+		}
+	}
+	mk := exec.Command("make", "-C", filepath.Join(root, "authplugin"), "harness", "OUT="+out)
+	if b, err := mk.CombinedOutput(); err != nil {
+		return fmt.Errorf("building ap_harness failed: %v\n%s", err, b)
+	}
+	harnessBin = filepath.Join(out, "ap_harness")
+	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
+	gb.Dir = root
+	if b, err := gb.CombinedOutput(); err != nil {
+		return fmt.Errorf("building jcmfa-agent failed: %v\n%s", err, b)
+	}
+	agentBin = filepath.Join(out, "jcmfa-agent")
+	return nil
+}
+
+// needBuild stops a test that cannot run here: a skip on a developer
+// machine without the toolchain, a failure in CI where it must run.
+func needBuild(t *testing.T) {
+	t.Helper()
+	if buildErr == nil {
+		return
+	}
+	if inCI {
+		t.Fatalf("prerequisite missing in CI: %v", buildErr)
+	}
+	t.Skipf("skipping: %v", buildErr)
+}
+
+func shortSocket(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(socketDir, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "agent.sock")
+}
+
+// ---- the daemon -------------------------------------------------------------------
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startDaemon runs `jcmfa-agent run` in a fresh state directory with TOTP
+// switched on for the org and the device; it is stopped when the test ends.
+func startDaemon(t *testing.T) string {
+	t.Helper()
+	needBuild(t)
+	sock := shortSocket(t)
+	out := &syncBuffer{}
+	cmd := exec.Command(agentBin, "run", "--state-dir", filepath.Join(t.TempDir(), "state"), "--socket", sock)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("daemon log:\n%s", out.String())
+		}
+	})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("daemon exited before listening:\n%s", out)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not listen on %s within 15s:\n%s", sock, out)
+		}
+	}
+	admin(t, sock, "org", "totp", "enable")
+	admin(t, sock, "device", "mfa", "enable")
+	return sock
+}
+
+func admin(t *testing.T, sock string, args ...string) string {
+	t.Helper()
+	b, err := exec.Command(agentBin, append([]string{"--socket", sock}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("jcmfa-agent %s: %v\n%s", strings.Join(args, " "), err, b)
+	}
+	return string(b)
+}
+
+var secretRE = regexp.MustCompile(`otpauth://\S*[?&]secret=([A-Z2-7]+)`)
+
+// enroll requires MFA of user and sets up TOTP for them; returns the secret.
+func enroll(t *testing.T, sock, user string) string {
+	t.Helper()
+	admin(t, sock, "user", "require", user)
+	out := admin(t, sock, "user", "enroll", user)
+	m := secretRE.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no otpauth:// URI with a secret in `user enroll %s` output:\n%s", user, out)
+	}
+	return m[1]
+}
+
+func code(t *testing.T, secret string) string {
+	t.Helper()
+	c, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// lastLogin is the newest audited login of user: the plugin's result alone
+// cannot tell a wrong code from a replayed one.
+func lastLogin(t *testing.T, sock, user string) (verdict, reason, surface string) {
+	t.Helper()
+	var evs []struct {
+		Kind, User, Verdict, Reason, Surface string
+	}
+	out := admin(t, sock, "audit", "--json")
+	if err := json.Unmarshal([]byte(out), &evs); err != nil {
+		t.Fatalf("audit --json: %v\n%s", err, out)
+	}
+	for i := len(evs) - 1; i >= 0; i-- {
+		if e := evs[i]; e.Kind == "login" && e.User == user {
+			return e.Verdict, e.Reason, e.Surface
+		}
+	}
+	return "", "", ""
+}
+
+// fakeDaemon listens on a socket and hands each connection to script, for
+// daemons that misbehave in ways the real one never does.
+func fakeDaemon(t *testing.T, script func(r *bufio.Reader, c net.Conn)) string {
+	t.Helper()
+	sock := shortSocket(t)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				script(bufio.NewReader(c), c)
+			}()
+		}
+	}()
+	return sock
+}
+
+// ---- the plugin -------------------------------------------------------------------
+
+// run is what one mechanism invocation did, as ap_harness reports it.
+type run struct {
+	out     map[string][]string
+	log     string
+	elapsed time.Duration
+}
+
+func (r run) get(key string) string {
+	if v := r.out[key]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return ""
+}
+
+func (r run) String() string {
+	return fmt.Sprintf("harness said %v\nplugin log:\n%s", r.out, r.log)
+}
+
+// invoke loads the plugin, creates, invokes, deactivates and destroys one
+// mechanism, and fails the test if the engine contract was broken.
+func invoke(t *testing.T, args ...string) run {
+	t.Helper()
+	needBuild(t)
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(harnessBin, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	r := run{out: map[string][]string{}, log: stderr.String(), elapsed: time.Since(start)}
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			r.out[k] = append(r.out[k], v)
+		}
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() == 3 {
+		t.Fatalf("plugin broke the engine contract (SetResult once, DidDeactivate on Deactivate):\n%s", r)
+	}
+	if err != nil {
+		t.Fatalf("ap_harness %v: %v\n%s", args, err, r)
+	}
+	return r
+}
+
+// at returns the harness arguments for a login at the login window by the
+// account with uid 501, named user, against the daemon at sock.
+func at(sock, user string, more ...string) []string {
+	return append([]string{"--uid", "501", "--uidmap", "501=" + user, "--right", "system.login.console",
+		"--set", "socket=" + sock, "--set", "timeout=5"}, more...)
+}
+
+func wantResult(t *testing.T, r run, want string) {
+	t.Helper()
+	if got := r.get("result"); got != want {
+		t.Fatalf("mechanism result = %q, want %q\n%s", got, want, r)
+	}
+}
+
+func wantPrompts(t *testing.T, r run, n int) {
+	t.Helper()
+	if got := len(r.out["prompt"]); got != n {
+		t.Fatalf("prompted %d times, want %d\n%s", got, n, r)
+	}
+}

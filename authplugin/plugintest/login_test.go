@@ -1,0 +1,234 @@
+package plugintest
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRightCodeIsAllowed(t *testing.T) {
+	sock := startDaemon(t)
+	secret := enroll(t, sock, "alice")
+	r := invoke(t, at(sock, "alice", "--answer", code(t, secret))...)
+	wantResult(t, r, "allow")
+	wantPrompts(t, r, 1)
+	if r.get("echo") != "0" {
+		t.Errorf("the code prompt echoes input:\n%s", r)
+	}
+	if v, reason, surface := lastLogin(t, sock, "alice"); v != "allow" || reason != "totp" || surface != "gui" {
+		t.Errorf("audited as %s/%s on %q, want allow/totp on gui", v, reason, surface)
+	}
+}
+
+func TestWrongCodeIsDeniedAndSaysWhy(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	r := invoke(t, at(sock, "alice", "--answer", "000000")...)
+	wantResult(t, r, "deny")
+	wantPrompts(t, r, 1)
+	if v, reason, _ := lastLogin(t, sock, "alice"); v != "deny" || reason != "wrong-code" {
+		t.Errorf("audited as %s/%s, want deny/wrong-code", v, reason)
+	}
+}
+
+func TestReplayedCodeIsDenied(t *testing.T) {
+	sock := startDaemon(t)
+	secret := enroll(t, sock, "alice")
+	c := code(t, secret)
+	wantResult(t, invoke(t, at(sock, "alice", "--answer", c)...), "allow")
+	r := invoke(t, at(sock, "alice", "--answer", c)...)
+	wantResult(t, r, "deny")
+	if v, reason, _ := lastLogin(t, sock, "alice"); v != "deny" || reason != "replayed-code" {
+		t.Errorf("audited as %s/%s, want deny/replayed-code", v, reason)
+	}
+	// The daemon's ERROR text reaches the person: nothing else tells them
+	// to wait for the next code.
+	if r.get("notice") == "" {
+		t.Errorf("no message shown after the replayed code:\n%s", r)
+	}
+}
+
+func TestNotRequiredUserIsAllowedWithoutPrompt(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	r := invoke(t, at(sock, "bob")...)
+	wantResult(t, r, "allow")
+	wantPrompts(t, r, 0)
+	if v, reason, _ := lastLogin(t, sock, "bob"); v != "skip" || reason != "not-required" {
+		t.Errorf("audited as %s/%s, want skip/not-required", v, reason)
+	}
+}
+
+func TestCancelledPromptIsUserCanceled(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	wantResult(t, invoke(t, at(sock, "alice", "--cancel")...), "canceled")
+}
+
+func TestNoUIDeniesEnrolledUser(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	wantResult(t, invoke(t, at(sock, "alice", "--no-ui")...), "deny")
+}
+
+// The uid from builtin:authenticate names the account, whatever was typed:
+// a typed full name must not turn into a "not-required" stranger.
+func TestAccountComesFromUIDNotTypedName(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	r := invoke(t, append(at(sock, "alice"), "--username", "Alice Smith")...)
+	wantResult(t, r, "canceled") // prompted for alice's code, no answer scripted
+	wantPrompts(t, r, 1)
+}
+
+func TestTypedNameIsUsedWhenThereIsNoUID(t *testing.T) {
+	sock := startDaemon(t)
+	secret := enroll(t, sock, "alice")
+	r := invoke(t, "--username", "alice", "--set", "socket="+sock, "--answer", code(t, secret))
+	wantResult(t, r, "allow")
+	wantPrompts(t, r, 1)
+}
+
+func TestUnknownUIDIsDenied(t *testing.T) {
+	sock := startDaemon(t)
+	r := invoke(t, "--uid", "777", "--username", "alice", "--set", "socket="+sock)
+	wantResult(t, r, "deny")
+	wantPrompts(t, r, 0)
+}
+
+func TestNoAccountInContextIsDenied(t *testing.T) {
+	sock := startDaemon(t)
+	r := invoke(t, "--set", "socket="+sock)
+	wantResult(t, r, "deny")
+	if !strings.Contains(r.log, "after builtin:authenticate") {
+		t.Errorf("log does not point at the mechanism's placement:\n%s", r.log)
+	}
+}
+
+// Login window only: placed in another right by mistake, the mechanism
+// neither asks nor blocks, and the daemon never hears of it.
+func TestOtherRightsAreNotAsked(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	for _, right := range []string{"system.login.screensaver", "system.preferences", "authenticate-session-owner"} {
+		t.Run(right, func(t *testing.T) {
+			args := at(sock, "alice")
+			args[5] = right // the --right value
+			r := invoke(t, args...)
+			wantResult(t, r, "allow")
+			wantPrompts(t, r, 0)
+		})
+	}
+	if v, _, _ := lastLogin(t, sock, "alice"); v != "" {
+		t.Errorf("daemon saw a login for another right: %s", v)
+	}
+}
+
+func TestUnknownMechanismIsRefused(t *testing.T) {
+	needBuild(t)
+	r := invoke(t, "--mechanism", "login")
+	if r.get("mechanism_create") == "0" {
+		t.Fatalf("jcmfa:login was created:\n%s", r)
+	}
+}
+
+func TestDaemonAbsentFollowsFailMode(t *testing.T) {
+	needBuild(t)
+	absent := shortSocket(t) // nothing listens here
+	for _, tc := range []struct {
+		name string
+		set  []string
+		want string
+	}{
+		{"default is secure", nil, "deny"},
+		{"secure", []string{"--set", "failmode=secure"}, "deny"},
+		{"safe", []string{"--set", "failmode=safe"}, "allow"},
+		{"unknown failmode keeps secure", []string{"--set", "failmode=open"}, "deny"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := invoke(t, append(at(absent, "alice"), tc.set...)...)
+			wantResult(t, r, tc.want)
+			wantPrompts(t, r, 0)
+		})
+	}
+}
+
+func TestSilentDaemonTimesOut(t *testing.T) {
+	sock := fakeDaemon(t, func(r *bufio.Reader, c net.Conn) {
+		io.Copy(io.Discard, r) // reads HELLO, never answers, until the plugin hangs up
+	})
+	for _, tc := range []struct{ failmode, want string }{{"secure", "deny"}, {"safe", "allow"}} {
+		t.Run(tc.failmode, func(t *testing.T) {
+			r := invoke(t, append(at(sock, "alice"), "--set", "timeout=1", "--set", "failmode="+tc.failmode)...)
+			wantResult(t, r, tc.want)
+			if r.elapsed > 4*time.Second {
+				t.Errorf("took %v with a 1 s timeout", r.elapsed)
+			}
+			if !strings.Contains(r.log, "timed out") && !strings.Contains(r.log, "deadline") {
+				t.Logf("log does not mention the timeout (informational):\n%s", r.log)
+			}
+		})
+	}
+}
+
+// Once the daemon has asked for a code, a broken channel is not a reason to
+// let the login through, whatever the fail mode.
+func TestChannelBrokenAfterAskDeniesEvenWhenSafe(t *testing.T) {
+	sock := fakeDaemon(t, func(r *bufio.Reader, c net.Conn) {
+		r.ReadString('\n')
+		c.Write([]byte("HELLO 1\n"))
+		r.ReadString('\n')
+		c.Write([]byte("ASK echo=off text=Verification%20code%3A%20\n"))
+		r.ReadString('\n')
+		// closes without a VERDICT
+	})
+	r := invoke(t, append(at(sock, "alice"), "--set", "failmode=safe", "--answer", "123456")...)
+	wantResult(t, r, "deny")
+	wantPrompts(t, r, 1)
+}
+
+func TestMessagesBeforeAPromptAreShownWithIt(t *testing.T) {
+	sock := fakeDaemon(t, func(r *bufio.Reader, c net.Conn) {
+		r.ReadString('\n')
+		c.Write([]byte("HELLO 1\n"))
+		r.ReadString('\n')
+		c.Write([]byte("INFO text=Your%20administrator%20requires%20a%20code.\n"))
+		c.Write([]byte("ASK echo=off text=Code%3A%20\n"))
+		r.ReadString('\n')
+		c.Write([]byte("VERDICT allow reason=totp\n"))
+	})
+	r := invoke(t, append(at(sock, "alice"), "--answer", "123456")...)
+	wantResult(t, r, "allow")
+	if got := r.get("detail"); got != "Your administrator requires a code." {
+		t.Errorf("prompt detail = %q\n%s", got, r)
+	}
+	if r.get("prompt") != "Code: " {
+		t.Errorf("prompt = %q", r.get("prompt"))
+	}
+}
+
+func TestGarbledDaemonLineIsBroken(t *testing.T) {
+	sock := fakeDaemon(t, func(r *bufio.Reader, c net.Conn) {
+		r.ReadString('\n')
+		c.Write([]byte("HELLO 1\n"))
+		r.ReadString('\n')
+		c.Write([]byte("VERDICT  allow\n"))
+	})
+	wantResult(t, invoke(t, append(at(sock, "alice"), "--set", "failmode=secure")...), "deny")
+	wantResult(t, invoke(t, append(at(sock, "alice"), "--set", "failmode=safe")...), "allow")
+}
+
+func TestBadSettingsKeepDefaults(t *testing.T) {
+	needBuild(t)
+	absent := shortSocket(t)
+	for _, set := range []string{"socket=relative.sock", "timeout=0", "timeout=999", "socket=/" + strings.Repeat("x", 200)} {
+		r := invoke(t, append(at(absent, "alice"), "--set", set)...)
+		wantResult(t, r, "deny")
+		if !strings.Contains(r.log, "using") {
+			t.Errorf("%s: no log line saying which value is used instead:\n%s", set, r.log)
+		}
+	}
+}

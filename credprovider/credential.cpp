@@ -359,6 +359,10 @@ STDMETHODIMP Credential::GetSerialization(CREDENTIAL_PROVIDER_GET_SERIALIZATION_
 	case JCMFA_SKIP:
 		SetMessage(L"");
 		hr = Pack(a, pcpgsr, pcpcs);
+		/* The code is spent: whatever LSA says of the password, another
+		 * attempt asks the daemon afresh. */
+		if (step_ == STEP_CODE)
+			SetStep(STEP_PASSWORD);
 		break;
 	case JCMFA_DENY:
 		if (r->err == JCMFA_E_CANCELLED && r->challenged && !r->answered) {

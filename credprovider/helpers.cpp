@@ -130,17 +130,28 @@ bool ParseAccount(const wchar_t *typed, Account *a)
 	return AccountFromParts(domain, bs + 1, a);
 }
 
+static NTSTATUS LookupPackage(HANDLE lsa, const char *name, ULONG *id)
+{
+	char buf[32];
+	LSA_STRING s;
+	strcpy(buf, name);
+	s.Buffer = buf;
+	s.Length = (USHORT)strlen(buf);
+	s.MaximumLength = s.Length + 1;
+	return LsaLookupAuthenticationPackage(lsa, &s, id);
+}
+
 HRESULT NegotiatePackage(ULONG *id)
 {
 	HANDLE lsa;
 	if (LsaConnectUntrusted(&lsa) != 0)
 		return HRESULT_FROM_WIN32(ERROR_NO_SUCH_PACKAGE);
-	char name[] = "Negotiate"; /* NEGOSSP_NAME_A in the SDK */
-	LSA_STRING s;
-	s.Buffer = name;
-	s.Length = (USHORT)strlen(name);
-	s.MaximumLength = s.Length + 1;
-	NTSTATUS st = LsaLookupAuthenticationPackage(lsa, &s, id);
+	NTSTATUS st = LookupPackage(lsa, "Negotiate", id); /* NEGOSSP_NAME_A in the SDK */
+	/* Windows always registers Negotiate. Wine 8 registers only Kerberos,
+	 * the package Negotiate hands this structure to, so fall back to it
+	 * rather than fail every login there. */
+	if (st != 0)
+		st = LookupPackage(lsa, "Kerberos", id);
 	LsaDeregisterLogonProcess(lsa);
 	return st == 0 ? S_OK : HRESULT_FROM_NT(st);
 }

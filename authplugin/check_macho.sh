@@ -3,7 +3,7 @@
 #
 # Checks a cross-built macOS binary with the LLVM tools, since no Mac is at
 # hand to load it: both architectures present, the right Mach-O file type,
-# macOS 11 as the minimum, and for the plugin bundle: exactly one exported
+# macOS 12 as the minimum, and for the plugin bundle: exactly one exported
 # symbol (_AuthorizationPluginCreate, what SecurityAgent looks up) and every
 # imported symbol bound to a named system library (no flat-namespace
 # lookups), plus an Info.plist naming the executable.
@@ -37,7 +37,7 @@ for arch in arm64 x86_64; do
 	hdr=$($OBJDUMP --macho --arch=$arch --private-headers "$bin")
 	echo "$hdr" | awk '/filetype/ { getline; print }' | grep -qw "$want_type" ||
 		fail "$bin ($arch): Mach-O file type is not $want_type"
-	echo "$hdr" | grep -Eq '^ +minos 11\.0$' || fail "$bin ($arch): minimum macOS is not 11.0"
+	echo "$hdr" | grep -Eq '^ +minos 12\.0$' || fail "$bin ($arch): minimum macOS is not 12.0"
 	if [ "$mode" = bundle ]; then
 		exported=$($NM --arch=$arch -g --defined-only "$bin" | awk 'NF == 3 { print $3 }' | tr '\n' ' ')
 		[ "$exported" = "_AuthorizationPluginCreate " ] ||
@@ -51,7 +51,7 @@ for arch in arm64 x86_64; do
 			echo "$hdr" | grep -q 'LC_CODE_SIGNATURE' || fail "$bin (arm64): no code signature"
 		fi
 	fi
-	echo "ok: $bin ($arch): $want_type, macOS 11.0"
+	echo "ok: $bin ($arch): $want_type, macOS 12.0"
 done
 
 if [ "$mode" = bundle ]; then

@@ -1,0 +1,307 @@
+// Package sshdtest logs into a real sshd on 127.0.0.1 whose PAM stack runs
+// the real pam_jcmfa.so against a real jcmfa daemon, with
+// golang.org/x/crypto/ssh answering keyboard-interactive as a person would.
+//
+// sshd names its PAM service after its program name, so each test runs a
+// copy of /usr/sbin/sshd under a private name with a private config, host
+// key and port, and a PAM file /etc/pam.d/<that name> that is removed
+// afterwards; the machine's own sshd and /etc/pam.d/sshd are never touched.
+// Needs root, openssh-server, a C compiler and libpam0g-dev; without them the
+// tests skip, or fail when $CI is set.
+package sshdtest
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+	"golang.org/x/crypto/ssh"
+)
+
+var (
+	moduleSO, agentBin string
+	prereq             error // why the tests cannot run here
+	work               string
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(func() int {
+		var err error
+		work, err = os.MkdirTemp("", "jcmfa-sshd")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		os.Chmod(work, 0o755)
+		defer os.RemoveAll(work)
+		prereq = build(work)
+		return m.Run()
+	}())
+}
+
+func build(out string) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("needs root (to run sshd and add a PAM service and test accounts)")
+	}
+	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
+		return fmt.Errorf("needs openssh-server (apt-get install openssh-server)")
+	}
+	root, _ := filepath.Abs("../../..")
+	if b, err := exec.Command("make", "-C", filepath.Join(root, "cmd/pam_jcmfa"), "OUT="+out).CombinedOutput(); err != nil {
+		return fmt.Errorf("building pam_jcmfa.so (needs build-essential, libpam0g-dev): %v\n%s", err, b)
+	}
+	moduleSO = filepath.Join(out, "pam_jcmfa.so")
+	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
+	gb.Dir = root
+	if b, err := gb.CombinedOutput(); err != nil {
+		return fmt.Errorf("building jcmfa-agent: %v\n%s", err, b)
+	}
+	agentBin = filepath.Join(out, "jcmfa-agent")
+	return nil
+}
+
+func need(tb testing.TB) {
+	tb.Helper()
+	if prereq == nil {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		tb.Fatalf("prerequisite missing in CI: %v", prereq)
+	}
+	tb.Skipf("skipping: %v", prereq)
+}
+
+// ---- the daemon ---------------------------------------------------------------
+
+type agent struct{ sock string }
+
+func startAgent(tb testing.TB) agent {
+	dir, _ := os.MkdirTemp(work, "agent")
+	sock := filepath.Join(dir, "s")
+	cmd := exec.Command(agentBin, "run", "--state-dir", filepath.Join(dir, "state"), "--socket", sock)
+	var log bytes.Buffer
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			a := agent{sock}
+			a.admin(tb, "org", "totp", "enable")
+			a.admin(tb, "device", "mfa", "enable")
+			return a
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("daemon did not start: %s", log.String())
+	return agent{}
+}
+
+func (a agent) admin(tb testing.TB, args ...string) string {
+	tb.Helper()
+	out, err := exec.Command(agentBin, append([]string{"--socket", a.sock}, args...)...).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("jcmfa-agent %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+var secretRE = regexp.MustCompile(`secret=([A-Z2-7]+)`)
+
+// enroll requires and enrolls user and returns the TOTP secret.
+func (a agent) enroll(tb testing.TB, user string) string {
+	a.admin(tb, "user", "require", user)
+	m := secretRE.FindStringSubmatch(a.admin(tb, "user", "enroll", user))
+	if m == nil {
+		tb.Fatal("no secret in `user enroll` output")
+	}
+	return m[1]
+}
+
+func code(tb testing.TB, secret string) string {
+	c, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+// ---- accounts -------------------------------------------------------------------
+
+var userMu sync.Mutex
+
+// osUser creates a local account for the test (sshd refuses unknown names)
+// and deletes it afterwards.
+func osUser(tb testing.TB, name string) {
+	userMu.Lock()
+	defer userMu.Unlock()
+	exec.Command("userdel", name).Run()
+	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
+		tb.Fatalf("useradd %s: %v %s", name, err, out)
+	}
+	tb.Cleanup(func() { exec.Command("userdel", name).Run() })
+}
+
+// ---- sshd -------------------------------------------------------------------------
+
+type sshd struct {
+	addr      string
+	pamFile   string
+	log       *bytes.Buffer
+	logw      *lockedWriter
+	clientKey ssh.Signer
+}
+
+var sshdSeq int
+
+// startSSHD runs a private sshd on 127.0.0.1 with the given PAM stack and
+// extra configuration lines.
+func startSSHD(tb testing.TB, pamStack string, config ...string) *sshd {
+	tb.Helper()
+	sshdSeq++
+	name := fmt.Sprintf("sshd-jcmfa-test-%d-%d", os.Getpid(), sshdSeq)
+	dir, _ := os.MkdirTemp(work, "sshd")
+	os.Chmod(dir, 0o755)
+	os.MkdirAll("/run/sshd", 0o755) // privilege separation directory
+	bin := filepath.Join(dir, name)
+	data, err := os.ReadFile("/usr/sbin/sshd")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	os.WriteFile(bin, data, 0o755)
+	hostKey := filepath.Join(dir, "host_ed25519")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hostKey).CombinedOutput(); err != nil {
+		tb.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	os.WriteFile(filepath.Join(dir, "authorized_keys"), ssh.MarshalAuthorizedKey(signer.PublicKey()), 0o644)
+
+	s := &sshd{pamFile: "/etc/pam.d/" + name, log: &bytes.Buffer{}, clientKey: signer}
+	if err := os.WriteFile(s.pamFile, []byte(pamStack), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { os.Remove(s.pamFile) })
+
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	s.addr = "127.0.0.1:" + strconv.Itoa(port)
+	cfg := []string{
+		"Port " + strconv.Itoa(port), "ListenAddress 127.0.0.1", "HostKey " + hostKey,
+		"PidFile " + filepath.Join(dir, "pid"), "UsePAM yes", "KbdInteractiveAuthentication yes",
+		"AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"), "StrictModes no",
+		"MaxStartups 200", "MaxAuthTries 10", "LogLevel VERBOSE",
+	}
+	cfg = append(config, cfg...) // sshd keeps the first value: the test's win
+	cfgFile := filepath.Join(dir, "sshd_config")
+	os.WriteFile(cfgFile, []byte(strings.Join(cfg, "\n")+"\n"), 0o644)
+	cmd := exec.Command(bin, "-D", "-e", "-f", cfgFile)
+	s.logw = &lockedWriter{w: s.log}
+	cmd.Stderr = s.logw
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	for i := 0; i < 100; i++ {
+		if c, err := net.Dial("tcp", s.addr); err == nil {
+			c.Close()
+			return s
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	tb.Fatalf("sshd did not start:\n%s", s.log)
+	return nil
+}
+
+// waitLog waits until sshd's log contains substr or the time is up.
+func (s *sshd) waitLog(substr string, d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(s.logString(), substr) {
+			return
+		}
+	}
+}
+
+func (s *sshd) logString() string {
+	s.logw.mu.Lock()
+	defer s.logw.mu.Unlock()
+	return s.log.String()
+}
+
+// setPAM replaces the PAM stack; sshd reads it at the next connection.
+func (s *sshd) setPAM(tb testing.TB, stack string) {
+	if err := os.WriteFile(s.pamFile, []byte(stack), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// kbd answers every keyboard-interactive question with answer and records
+// what sshd showed.
+type kbd struct {
+	mu        sync.Mutex
+	answer    func(question string) string
+	questions []string
+	instr     []string
+}
+
+func (k *kbd) challenge(name, instruction string, questions []string, echos []bool) ([]string, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if instruction != "" {
+		k.instr = append(k.instr, instruction)
+	}
+	answers := make([]string, len(questions))
+	for i, q := range questions {
+		k.questions = append(k.questions, q)
+		answers[i] = k.answer(q)
+	}
+	return answers, nil
+}
+
+// login runs one SSH authentication with the given methods and closes the
+// connection; it returns sshd's refusal as an error.
+func (s *sshd) login(user string, methods ...ssh.AuthMethod) error {
+	cfg := &ssh.ClientConfig{User: user, Auth: methods, HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 20 * time.Second}
+	c, err := ssh.Dial("tcp", s.addr, cfg)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// stack is a PAM service whose password step always passes (pam_permit
+// stands in for pam_unix, so no test account needs a password), followed
+// by auth, as `jcmfa-agent setup ssh` arranges it.
+func stack(auth string) string {
+	return "auth required pam_permit.so\n" + auth + "\naccount required pam_permit.so\nsession required pam_permit.so\n"
+}
+
+func (a agent) pamLine() string {
+	return fmt.Sprintf("auth required %s socket=%s timeout=5", moduleSO, a.sock)
+}

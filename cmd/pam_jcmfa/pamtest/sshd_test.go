@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,13 +17,15 @@ import (
 // sshdHarness is a real OpenSSH server on 127.0.0.1 with its own config,
 // host key and authorized key, whose PAM service is a file of our own in
 // /etc/pam.d: sshd names its PAM service after the name it was run as, so
-// it runs through a symlink called jcmfa-test-<pid>, and the system's sshd
+// it runs through a symlink called jcmfa-test-<pid>-<n>, and the system's sshd
 // stack is never read or touched. The file is removed when the test ends.
 type sshdHarness struct {
 	dir, port, key, codeFile, askpass string
 }
 
 const sshTimeout = 30 * time.Second
+
+var sshdCount atomic.Int32 // one PAM service name per sshd
 
 func needSSHD(t *testing.T) {
 	t.Helper()
@@ -47,9 +50,14 @@ func needSSHD(t *testing.T) {
 	t.Skip("skipping: " + msg)
 }
 
-// startSSHD writes the config and the PAM stack (one auth line, the module
-// with args) and starts sshd -D on a free port.
-func startSSHD(t *testing.T, sshdConfig string, moduleArgs ...string) *sshdHarness {
+// jcmfaAuth is the PAM auth line for pam_jcmfa with args.
+func jcmfaAuth(args ...string) string {
+	return "auth required " + moduleSO + " " + strings.Join(args, " ")
+}
+
+// startSSHD writes the config and the PAM stack (authLine, then permissive
+// account and session lines) and starts sshd -D on a free port.
+func startSSHD(t *testing.T, sshdConfig, authLine string) *sshdHarness {
 	t.Helper()
 	h := &sshdHarness{dir: t.TempDir()}
 	run := func(name string, args ...string) {
@@ -75,10 +83,9 @@ func startSSHD(t *testing.T, sshdConfig string, moduleArgs ...string) *sshdHarne
 	h.port = fmt.Sprint(l.Addr().(*net.TCPAddr).Port)
 	l.Close()
 
-	service := fmt.Sprintf("jcmfa-test-%d", os.Getpid())
+	service := fmt.Sprintf("jcmfa-test-%d-%d", os.Getpid(), sshdCount.Add(1))
 	pamFile := filepath.Join("/etc/pam.d", service)
-	stack := fmt.Sprintf("auth required %s %s\naccount required pam_permit.so\nsession required pam_permit.so\n",
-		moduleSO, strings.Join(moduleArgs, " "))
+	stack := authLine + "\naccount required pam_permit.so\nsession required pam_permit.so\n"
 	if err := os.WriteFile(pamFile, []byte(stack), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +202,7 @@ func TestRealSSHDPublicKeyThenCode(t *testing.T) {
 	h := startSSHD(t, `KbdInteractiveAuthentication yes
 PasswordAuthentication no
 PubkeyAuthentication yes
-AuthenticationMethods publickey,keyboard-interactive`, "socket="+d.sock, "skip=success", "timeout=5")
+AuthenticationMethods publickey,keyboard-interactive`, jcmfaAuth("socket="+d.sock, "skip=success", "timeout=5"))
 	kbd := []string{"-o", "PreferredAuthentications=publickey,keyboard-interactive"}
 
 	ok, took, out := h.login(t, code(t, secret), kbd...)
@@ -229,7 +236,7 @@ func TestRealSSHDPasswordThenKeyboardInteractiveDoesNotHang(t *testing.T) {
 	secret := enrollRoot(t, d)
 	h := startSSHD(t, `KbdInteractiveAuthentication yes
 PasswordAuthentication yes
-PubkeyAuthentication no`, "socket="+d.sock, "skip=success", "timeout=5")
+PubkeyAuthentication no`, jcmfaAuth("socket="+d.sock, "skip=success", "timeout=5"))
 
 	next, err := totp.GenerateCode(secret, time.Now())
 	if err != nil {

@@ -83,6 +83,7 @@ Trial without installing (no root needed):
 		newPolicyCmd(c), newSettingsCmd(c), newAuditCmd(c),
 		newLoginCmd(c), newEnrollCmd(c), newStatusCmd(c),
 		newDoctorCmd(c), newSetupCmd(c), newTestLoginCmd(c),
+		newManCmd(c),
 	)
 	return root
 }

@@ -1,11 +1,5 @@
-// Package pamtest drives the real pam_jcmfa.so through the real libpam
-// (pam_start_confdir with a private config dir, so /etc/pam.d is never
-// touched) against a real jcmfa daemon in a temporary state directory.
-//
-// TestMain builds both from this checkout: the module with
-// `make -C cmd/pam_jcmfa OUT=<tmp>` and the daemon with
-// `go build ./cmd/agent`. Needs a C compiler, make and the libpam headers
-// (Debian: libpam0g-dev); without them the tests skip, or fail when $CI is set.
+//go:build linux && cgo
+
 package pamtest
 
 import (

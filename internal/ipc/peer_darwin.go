@@ -3,6 +3,9 @@ package ipc
 import (
 	"fmt"
 	"net"
+	"os/user"
+	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -29,5 +32,16 @@ func peerOf(c net.Conn, adminUID int) (Peer, error) {
 		return Peer{}, cerr
 	}
 	uid := int(cred.Uid)
-	return Peer{UID: uid, Admin: uid == 0 || uid == adminUID}, nil
+	return Peer{UID: uid, Admin: uid == 0 || uid == adminUID, LoginAgent: uid == securityAgentUID()}, nil
 }
+
+// securityAgentUID is the uid of _securityagent (92 on every macOS release
+// so far), looked up by name once so a changed number is followed.
+var securityAgentUID = sync.OnceValue(func() int {
+	if u, err := user.Lookup("_securityagent"); err == nil {
+		if id, err := strconv.Atoi(u.Uid); err == nil {
+			return id
+		}
+	}
+	return 92
+})

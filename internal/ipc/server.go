@@ -195,7 +195,7 @@ func checkFields(l Line) error {
 }
 
 func (ss *session) login(ctx context.Context, l Line, client string) {
-	if !ss.peer.Admin {
+	if !ss.peer.Admin && !(ss.peer.LoginAgent && l.Get("surface") == "gui") {
 		ss.s.Log.Warn("login request from a non-root peer refused", "uid", ss.peer.UID, "user", l.Get("user"))
 		ss.refuse("forbidden", "only root may ask the daemon to log someone in")
 		return
@@ -336,6 +336,10 @@ func (r *Reply) Data(v any) error {
 type Peer struct {
 	UID   int // -1 where the platform has no uid (Windows)
 	Admin bool
+	// LoginAgent marks the OS's own login UI host, which may send LOGIN for
+	// the gui surface and nothing else: macOS runs authorization plugins
+	// that show UI inside SecurityAgent as _securityagent, not as root.
+	LoginAgent bool
 }
 
 func (p Peer) name() (string, error) { return accounts.NameOfUID(strconv.Itoa(p.UID)) }

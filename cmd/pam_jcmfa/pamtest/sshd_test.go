@@ -12,9 +12,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/pquerna/otp/totp"
 )
+
+// The sshd behaviour tests (right and wrong codes, publickey then code,
+// password then keyboard-interactive, in-band enrollment) live in
+// ../sshdtest; this harness drives the OpenSSH client instead, for the
+// latency comparison in latency_test.go.
 
 // sshdHarness is a real OpenSSH server on 127.0.0.1 with its own config,
 // host key and authorized key, whose PAM service is a file of our own in
@@ -190,75 +193,4 @@ func (h *sshdHarness) login(t *testing.T, code string, opts ...string) (bool, ti
 		t.Fatalf("ssh login hung for %v:\n%s", sshTimeout, out)
 	}
 	return strings.Contains(string(out), "LOGGED-IN"), time.Since(start), string(out)
-}
-
-func enrollRoot(t *testing.T, d *agentProc) string {
-	t.Helper()
-	return enroll(t, d.sock, "root")
-}
-
-func TestRealSSHDPublicKeyThenCode(t *testing.T) {
-	needSSHD(t)
-	d := startDaemon(t)
-	secret := enrollRoot(t, d)
-	h := startSSHD(t, `KbdInteractiveAuthentication yes
-PasswordAuthentication no
-PubkeyAuthentication yes
-AuthenticationMethods publickey,keyboard-interactive`, jcmfaAuth("socket="+d.sock, "skip=success", "timeout=5"))
-	kbd := []string{"-o", "PreferredAuthentications=publickey,keyboard-interactive"}
-
-	ok, took, out := h.login(t, code(t, secret), kbd...)
-	if !ok {
-		t.Fatalf("login with the right code failed (%v):\n%s", took, out)
-	}
-	auditHas(t, d.sock, "root", "allow", "totp")
-	if e := auditLog(t, d.sock); e[len(e)-1].RHost != "127.0.0.1" || e[len(e)-1].Surface != "ssh" {
-		t.Errorf("audit of the sshd login: %+v, want rhost 127.0.0.1 and surface ssh", e[len(e)-1])
-	}
-
-	ok, _, out = h.login(t, "000000x", kbd...)
-	if ok {
-		t.Fatalf("login with a wrong code succeeded:\n%s", out)
-	}
-	auditHas(t, d.sock, "root", "deny", "bad-code-format")
-}
-
-// sshd runs PAM for password authentication in its privileged monitor and
-// for keyboard-interactive in a forked child: the process a Go c-shared
-// module hangs in (DESIGN.md). Both must complete, promptly.
-//
-// The login as a whole still fails, and not because of the module: after a
-// failed password attempt in the monitor, libpam answers the monitor's
-// pam_setcred from that attempt's frozen chain (PAM_PERM_DENIED) and sshd
-// drops the connection, with stock modules too (pam_exec behaves the same).
-// This is why the PAM module wants PasswordAuthentication off (docs/pam.md).
-func TestRealSSHDPasswordThenKeyboardInteractiveDoesNotHang(t *testing.T) {
-	needSSHD(t)
-	d := startDaemon(t)
-	secret := enrollRoot(t, d)
-	h := startSSHD(t, `KbdInteractiveAuthentication yes
-PasswordAuthentication yes
-PubkeyAuthentication no`, jcmfaAuth("socket="+d.sock, "skip=success", "timeout=5"))
-
-	next, err := totp.GenerateCode(secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, took, out := h.login(t, next, "-o", "PreferredAuthentications=password,keyboard-interactive",
-		"-o", "NumberOfPasswordPrompts=1", "-o", "PubkeyAuthentication=no")
-	if took > 10*time.Second {
-		t.Errorf("password then keyboard-interactive took %v", took)
-	}
-	// The monitor's password attempt reached the daemon (the password is
-	// not a code), then the forked child's keyboard-interactive one.
-	var logins []string
-	for _, e := range auditLog(t, d.sock) {
-		if e.Kind == "login" && e.User == "root" {
-			logins = append(logins, e.Verdict+"/"+e.Reason)
-		}
-	}
-	if strings.Join(logins, " ") != "deny/bad-code-format allow/totp" {
-		t.Errorf("daemon saw logins %q, want the password attempt denied then the code allowed\nssh: %s",
-			logins, out)
-	}
 }

@@ -1,3 +1,8 @@
+//go:build !windows
+
+// These tests use Unix sockets and POSIX credentials; the Windows named
+// pipe is exercised under wine by credprovider/test (make test-wine).
+
 package daemon_test
 
 import (
@@ -110,7 +115,7 @@ func BenchmarkLoginOverSocket(b *testing.B) {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			var mu sync.Mutex
 			var lat []time.Duration
-			var errs, allowed atomic.Int64
+			var errs, allowed atomic.Int64 // allowed: every login is a fresh step for its user
 			var done atomic.Int64
 			var wg sync.WaitGroup
 			b.ResetTimer()
@@ -147,7 +152,7 @@ func BenchmarkLoginOverSocket(b *testing.B) {
 			if errs.Load() > 0 {
 				b.Fatalf("%d of %d logins failed at the transport", errs.Load(), b.N)
 			}
-			_ = allowed
+			b.ReportMetric(float64(allowed.Load())/float64(b.N)*100, "%allowed")
 		})
 	}
 }

@@ -1,3 +1,8 @@
+//go:build !windows
+
+// These tests use Unix sockets and POSIX credentials; the Windows named
+// pipe is exercised under wine by credprovider/test (make test-wine).
+
 package daemon_test
 
 import (

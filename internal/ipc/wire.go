@@ -6,6 +6,7 @@ package ipc
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -104,6 +105,9 @@ func Decode(s string) (string, error) {
 	if !utf8.Valid(b) {
 		return "", protoErr("value is not UTF-8")
 	}
+	if bytes.IndexByte(b, 0) >= 0 {
+		return "", protoErr("value contains NUL")
+	}
 	return string(b), nil
 }
 
@@ -114,8 +118,8 @@ func Parse(raw string) (Line, error) {
 		return Line{}, protoErr("line longer than %d bytes", MaxLine)
 	}
 	for i := 0; i < len(raw); i++ {
-		if c := raw[i]; c < 0x20 || c == 0x7f {
-			return Line{}, protoErr("control byte 0x%02x in line", c)
+		if c := raw[i]; c < 0x20 || c >= 0x7f {
+			return Line{}, protoErr("byte 0x%02x must be percent-encoded", c)
 		}
 	}
 	parts := strings.Split(raw, " ")

@@ -34,6 +34,8 @@ func TestParse(t *testing.T) {
 		{line: "LOGIN user=%4", bad: true},
 		{line: "LOGIN user=%ff", bad: true},
 		{line: "LOGIN user=a\x00", bad: true},
+		{line: "LOGIN user=a%00", bad: true},
+		{line: "INFO text=\xe2\x96\x88", bad: true},
 		{line: "LOGIN user=a\r", bad: true},
 		{line: "LOGIN user=a\tb", bad: true},
 		{line: "LOGIN user=a b", bad: true},
@@ -66,7 +68,7 @@ func TestParse(t *testing.T) {
 }
 
 func TestFormatRoundTrip(t *testing.T) {
-	text := "Scan this:\n█▀▄ 100% done=yes\x00"
+	text := "Scan this:\n█▀▄ 100% done=yes"
 	line, err := Format("INFO", nil, "text", text)
 	if err != nil {
 		t.Fatal(err)

@@ -71,9 +71,26 @@ func rowOf(in policy.Input, name string) UserRow {
 // Actor names who made an admin change, for the audit log.
 type Actor string
 
+// overrideMark is appended to the actor of a change made with
+// --local-override, so the audit log shows every override.
+const overrideMark = " (local-override)"
+
+// LocalOverride marks a change the admin makes on purpose on a fleet-managed
+// device; it lasts until the next bundle replaces the configuration.
+func (a Actor) LocalOverride() Actor { return a + overrideMark }
+
+// ErrFleetManaged refuses a local edit of configuration a fleet bundle owns.
+var ErrFleetManaged = errors.New("this device is managed by a fleet: change fleet.yaml and publish, or repeat with --local-override to change this device until the next bundle")
+
 func (e *Engine) change(actor Actor, ev store.Event, fn func(tx *store.Tx) error) error {
 	ev.Actor, ev.Time = string(actor), e.Now()
 	err := e.Store.Update(func(tx *store.Tx) error {
+		// unlock touches living data only, which no bundle owns.
+		if managed, err := tx.FleetManaged(); err != nil {
+			return err
+		} else if managed && ev.Kind != "unlock" && !strings.HasSuffix(string(actor), overrideMark) {
+			return ErrFleetManaged
+		}
 		if err := fn(tx); err != nil {
 			return err
 		}

@@ -115,6 +115,15 @@ func newServiceCmd(c *cli) *cobra.Command {
 				if err := service.Control(s, args[0]); err != nil {
 					return fmt.Errorf("service %s: %w", args[0], err)
 				}
+				// The Windows Event Log source for audit events; nothing
+				// elsewhere.
+				if args[0] == "install" {
+					if err := daemon.InstallEventSource(); err != nil {
+						fmt.Fprintln(os.Stderr, "warning: event log source not registered:", err)
+					}
+				} else if args[0] == "uninstall" {
+					daemon.RemoveEventSource()
+				}
 				fmt.Printf("service %s: done\n", args[0])
 				return nil
 			}

@@ -48,6 +48,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer st.Close()
 	eng := engine.New(st, cfg.Log)
+	sink, closeSink := auditSink(cfg.Log)
+	defer closeSink()
+	eng.Sink = sink
 	l, err := ipc.Listen(cfg.Socket)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Socket, err)

@@ -148,11 +148,12 @@ var ErrUnknownUser = errors.New("no such jcmfa user")
 // UserStatus returns one account's row; names without a record are shown
 // as the policy sees them (for example required by a group policy).
 func (e *Engine) UserStatus(name string) (UserRow, error) {
-	if err := CheckName(name); err != nil {
+	name, err := user(name)
+	if err != nil {
 		return UserRow{}, err
 	}
 	var r UserRow
-	err := e.Store.View(func(tx *store.Tx) error {
+	err = e.Store.View(func(tx *store.Tx) error {
 		in, err := e.input(tx, name, e.Now())
 		r = rowOf(in, name)
 		return err
@@ -171,7 +172,7 @@ type RequireOptions struct {
 // existing account, and at its first login for one that is not known yet
 // (pre-enrollment) or when opts.Pre says so. warnings are notes for the admin.
 func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row UserRow, warnings []string, err error) {
-	if err := CheckName(name); err != nil {
+	if name, err = user(name); err != nil {
 		return row, nil, err
 	}
 	if opts.EnrollDays != 0 && (opts.EnrollDays < 1 || opts.EnrollDays > 365) {
@@ -214,7 +215,11 @@ func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row
 // UnrequireUser drops the user's own requirement (policies still apply).
 func (e *Engine) UnrequireUser(actor Actor, name string) (UserRow, error) {
 	var row UserRow
-	err := e.change(actor, store.Event{Kind: "unrequire", User: name}, func(tx *store.Tx) error {
+	name, err := user(name)
+	if err != nil {
+		return row, err
+	}
+	err = e.change(actor, store.Event{Kind: "unrequire", User: name}, func(tx *store.Tx) error {
 		u, found, err := tx.User(name)
 		if err != nil {
 			return err
@@ -237,7 +242,8 @@ func (e *Engine) UnrequireUser(actor Actor, name string) (UserRow, error) {
 // the user counts as enrolled at once. An existing secret is replaced only
 // after `user reset`, so a typo cannot lock someone out.
 func (e *Engine) EnrollUser(actor Actor, name string, p totp.Params) (NewSecret, []string, error) {
-	if err := CheckName(name); err != nil {
+	name, err := user(name)
+	if err != nil {
 		return NewSecret{}, nil, err
 	}
 	if err := p.Validate(); err != nil {
@@ -286,7 +292,11 @@ func (e *Engine) EnrollUser(actor Actor, name string, p totp.Params) (NewSecret,
 
 func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User, *store.State, time.Time)) (UserRow, error) {
 	var row UserRow
-	err := e.change(actor, store.Event{Kind: kind, User: name}, func(tx *store.Tx) error {
+	name, err := user(name)
+	if err != nil {
+		return row, err
+	}
+	err = e.change(actor, store.Event{Kind: kind, User: name}, func(tx *store.Tx) error {
 		u, found, err := tx.User(name)
 		if err != nil {
 			return err
@@ -333,6 +343,10 @@ func (e *Engine) UnlockUser(actor Actor, name string) (UserRow, error) {
 
 // RemoveUser deletes the user's record and living data.
 func (e *Engine) RemoveUser(actor Actor, name string) error {
+	name, err := user(name)
+	if err != nil {
+		return err
+	}
 	return e.change(actor, store.Event{Kind: "remove", User: name}, func(tx *store.Tx) error {
 		if _, found, err := tx.User(name); err != nil {
 			return err

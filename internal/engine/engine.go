@@ -62,6 +62,9 @@ type Engine struct {
 	Now       func() time.Time
 	Issuer    string // shown in authenticator apps
 	Hostname  string
+	// Sink, if set, also receives every audit event (the Windows Event
+	// Log on Windows).
+	Sink func(store.Event)
 }
 
 // New returns an engine with the system clock and account database.
@@ -88,6 +91,16 @@ func CheckName(name string) error {
 		}
 	}
 	return nil
+}
+
+// user checks a login name and returns it in the form records are kept
+// under: account names are case-insensitive on Windows, so there every
+// spelling (Alice, ALICE) must reach the same record.
+func user(name string) (string, error) {
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
+	return canonical(name), nil
 }
 
 // input reads what a decision about name depends on.
@@ -138,6 +151,9 @@ func (e *Engine) audit(tx *store.Tx, ev store.Event) error {
 }
 
 func (e *Engine) logEvent(ev store.Event, err error) {
+	if e.Sink != nil {
+		e.Sink(ev)
+	}
 	attrs := []any{"kind", ev.Kind, "user", ev.User}
 	for _, kv := range [][2]string{{"surface", ev.Surface}, {"service", ev.Service}, {"rhost", ev.RHost}, {"tty", ev.TTY},
 		{"verdict", ev.Verdict}, {"reason", ev.Reason}, {"actor", ev.Actor}, {"detail", ev.Detail}} {
@@ -163,7 +179,8 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	if req.Surface == "" {
 		req.Surface = policy.SurfaceConsole
 	}
-	if err := CheckName(req.User); err != nil {
+	var err error
+	if req.User, err = user(req.User); err != nil {
 		v := Verdict{Deny, "protocol"}
 		conv.Error(err.Error())
 		e.logEvent(loginEvent(req, v), nil)
@@ -171,7 +188,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	}
 	now := e.Now()
 	var d policy.Decision
-	err := e.Store.View(func(tx *store.Tx) error {
+	err = e.Store.View(func(tx *store.Tx) error {
 		in, err := e.input(tx, req.User, now)
 		if err != nil {
 			return err

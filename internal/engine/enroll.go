@@ -198,13 +198,14 @@ func (e *Engine) saveEnrollment(req LoginRequest, sec store.Secret, step int64, 
 // SelfEnroll is the `jcmfa-agent enroll` dialogue: an account sets up its own
 // TOTP while it is required and not yet enrolled (period not expired).
 func (e *Engine) SelfEnroll(ctx context.Context, req LoginRequest, conv Conversation) Verdict {
-	if err := CheckName(req.User); err != nil {
+	var err error
+	if req.User, err = user(req.User); err != nil {
 		conv.Error(err.Error())
 		return Verdict{Deny, "protocol"}
 	}
 	var st policy.Status
 	var set store.Settings
-	err := e.Store.View(func(tx *store.Tx) error {
+	err = e.Store.View(func(tx *store.Tx) error {
 		in, err := e.input(tx, req.User, e.Now())
 		st, set = policy.StatusOf(in), in.Settings
 		return err

@@ -47,6 +47,7 @@ GO_FUZZ = ./internal/ipc:FuzzParse ./internal/ipc:FuzzServerLine ./internal/stor
 	./internal/totp:FuzzNormalize ./internal/policy:FuzzDecide
 fuzz: fuzz-go
 	$(MAKE) -C internal/cshim fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
+	$(MAKE) -C cmd/pam_jcmfa fuzz-faults FUZZ_SECONDS=$(FUZZ_SECONDS)
 
 fuzz-go:
 	@for t in $(GO_FUZZ); do \

@@ -14,7 +14,10 @@ import (
 )
 
 // Handler turns the channel's requests into engine calls.
-type Handler struct{ Engine *engine.Engine }
+type Handler struct {
+	Engine *engine.Engine
+	Fleet  *FleetAgent // nil: no fleet commands (tests of the channel alone)
+}
 
 // Login implements ipc.Handler.
 func (h *Handler) Login(ctx context.Context, req engine.LoginRequest, conv engine.Conversation) engine.Verdict {
@@ -62,7 +65,11 @@ func (h *Handler) Command(ctx context.Context, peer ipc.Peer, name string, f map
 	if !ok {
 		return fmt.Errorf("unknown command %q", name)
 	}
-	return cmd(h, actorOf(peer), fields(f), out)
+	a := actorOf(peer)
+	if f["local_override"] == "1" {
+		a = a.LocalOverride()
+	}
+	return cmd(h, a, fields(f), out)
 }
 
 // fields reads typed values out of a command's key=value fields.

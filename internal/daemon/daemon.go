@@ -48,6 +48,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer st.Close()
 	eng := engine.New(st, cfg.Log)
+	fl, err := startFleet(ctx, st, cfg.Log)
+	if err != nil {
+		return err
+	}
+	defer fl.stop()
 	sink, closeSink := auditSink(cfg.Log)
 	defer closeSink()
 	eng.Sink = sink
@@ -55,7 +60,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Socket, err)
 	}
-	srv := ipc.NewServer(&Handler{Engine: eng}, cfg.Log, os.Geteuid())
+	srv := ipc.NewServer(&Handler{Engine: eng, Fleet: fl}, cfg.Log, os.Geteuid())
 	cfg.Log.Info("jcmfa daemon listening", "socket", cfg.Socket, "store", st.Path())
 	if cfg.Ready != nil {
 		cfg.Ready()

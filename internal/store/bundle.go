@@ -28,6 +28,8 @@ type FleetRecord struct {
 	Version   int64     `json:"version"` // the TUF snapshot version it came with, for status
 	Published time.Time `json:"published"`
 	AppliedAt time.Time `json:"applied_at"`
+	// AdminRecipients are the age keys the outbox is sealed to.
+	AdminRecipients []string `json:"admin_recipients,omitempty"`
 	// Delivered maps each user whose secret came in a bundle to that
 	// secret's fingerprint. A local secret whose fingerprint differs was
 	// enrolled here (in-band, or by a local override) and is still on its

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -18,6 +19,13 @@ import (
 // call runs one admin command and returns its rows; the daemon's notes go
 // to stderr (warnings) or stdout (everything else, e.g. QR rows).
 func (c *cli) call(name string, f map[string]string) ([]json.RawMessage, error) {
+	if c.localOverride {
+		f = maps.Clone(f)
+		if f == nil {
+			f = map[string]string{}
+		}
+		f["local_override"] = "1"
+	}
 	return c.client().Command(name, f, printNote)
 }
 
@@ -96,6 +104,7 @@ func newOrgCmd(c *cli) *cobra.Command {
 func newDeviceCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{Use: "device", Short: "Switches for this device"}
 	cmd.AddCommand(toggleCmd(c, "mfa", "Enable or disable MFA on this device (nobody is prompted while disabled)", "device.mfa"))
+	cmd.AddCommand(newDeviceIDCmd(c))
 	return cmd
 }
 

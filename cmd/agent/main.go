@@ -20,8 +20,9 @@ var version = "dev"
 
 // cli holds what every subcommand shares: where the daemon is.
 type cli struct {
-	socket  string
-	timeout time.Duration
+	socket        string
+	timeout       time.Duration
+	localOverride bool // change fleet-owned configuration on this device anyway
 }
 
 func (c *cli) client() ipc.Client {
@@ -77,6 +78,7 @@ Trial without installing (no root needed):
 	}
 	root.PersistentFlags().StringVar(&c.socket, "socket", def, "the daemon's socket (or named pipe); also $JCMFA_SOCKET")
 	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the daemon")
+	root.PersistentFlags().BoolVar(&c.localOverride, "local-override", false, "on a fleet-managed device, change its configuration anyway (until the next bundle; shown in the audit log and fleet status)")
 	root.AddCommand(
 		newRunCmd(c), newServiceCmd(c),
 		newOrgCmd(c), newDeviceCmd(c), newUserCmd(c), newUsersCmd(c),
@@ -84,6 +86,7 @@ Trial without installing (no root needed):
 		newLoginCmd(c), newEnrollCmd(c), newStatusCmd(c),
 		newDoctorCmd(c), newSetupCmd(c), newTestLoginCmd(c),
 		newManCmd(c),
+		newFleetCmd(c),
 	)
 	return root
 }

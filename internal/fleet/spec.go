@@ -200,7 +200,11 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 		s.problem(probs, fmt.Sprintf("must be 1, not %d", s.Version), "version")
 	}
 	if _, err := s.settings(); err != nil {
-		s.problem(probs, err.Error(), "settings")
+		field := "settings"
+		if strings.HasPrefix(err.Error(), "lockout") {
+			field = "settings.lockout"
+		}
+		s.problem(probs, err.Error(), strings.Split(field, ".")...)
 	}
 	checkDevices := func(list []string, path ...string) {
 		for i, d := range list {

@@ -8,4 +8,4 @@ import (
 )
 
 func ageEncrypt(w io.Writer, r age.Recipient) (io.WriteCloser, error) { return age.Encrypt(w, r) }
-func jsonEncode(w io.Writer, v any)                                    { json.NewEncoder(w).Encode(v) }
+func jsonEncode(w io.Writer, v any)                                   { json.NewEncoder(w).Encode(v) }

@@ -177,6 +177,7 @@ type repo struct {
 	bins      map[string]*metadata.Metadata[metadata.TargetsType]
 	snapshot  *metadata.Metadata[metadata.SnapshotType]
 	timestamp *metadata.Metadata[metadata.TimestampType]
+	snapBytes []byte // the signed snapshot the timestamp points at
 }
 
 func (r *repo) file(name string) string { return r.w.path(repoDir, name) }
@@ -277,6 +278,12 @@ func (r *repo) commit(changed map[string]bool, now time.Time, opts PublishOption
 			return err
 		}
 	}
+	// An unchanged snapshot is re-signed only when half its life is gone:
+	// a publish that changes nothing (the daily refresh) then costs each
+	// device one timestamp.json, not a snapshot as well.
+	if !r.needSnapshot(changed, now, opts) {
+		return r.signTimestamp(now, opts)
+	}
 	ss, err := r.key(metadata.SNAPSHOT)
 	if err != nil {
 		return err
@@ -294,10 +301,30 @@ func (r *repo) commit(changed map[string]bool, now time.Time, opts PublishOption
 	if err := writeFile(r.file(fmt.Sprintf("%d.snapshot.json", r.snapshot.Signed.Version)), snap); err != nil {
 		return err
 	}
+	r.snapBytes = snap
+	return r.signTimestamp(now, opts)
+}
+
+func (r *repo) needSnapshot(changed map[string]bool, now time.Time, opts PublishOptions) bool {
+	if len(changed) > 0 || r.snapshot.Signed.Version == 0 {
+		return true
+	}
+	return r.snapshot.Signed.Expires.Before(now.Add(pick(opts.SnapshotLifetime, SnapshotLifetime) / 2))
+}
+
+func (r *repo) signTimestamp(now time.Time, opts PublishOptions) error {
 	tss, err := r.key(metadata.TIMESTAMP)
 	if err != nil {
 		return err
 	}
+	if r.snapBytes == nil {
+		raw, err := os.ReadFile(r.file(fmt.Sprintf("%d.snapshot.json", r.snapshot.Signed.Version)))
+		if err != nil {
+			return err
+		}
+		r.snapBytes = raw
+	}
+	snap := r.snapBytes
 	r.timestamp.Signed.Version++
 	r.timestamp.Signed.Expires = now.Add(pick(opts.TimestampLifetime, TimestampLifetime)).UTC()
 	h := sha256.Sum256(snap)

@@ -78,7 +78,7 @@ func daemonFindings(c *cli) doctor.Report {
 	if !s.DeviceMFA {
 		r = append(r, doctor.Finding{Severity: doctor.Warn, Area: "daemon", Problem: "MFA is disabled on this device: nobody is asked for a code", Fix: "jcmfa-agent device mfa enable"})
 	}
-	return r
+	return append(r, fleetFindings(c)...)
 }
 
 func newSetupCmd(c *cli) *cobra.Command {

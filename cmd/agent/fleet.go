@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jcmfa/jcmfa/internal/daemon"
+	"github.com/jcmfa/jcmfa/internal/doctor"
 	"github.com/jcmfa/jcmfa/internal/fleet"
 	"github.com/jcmfa/jcmfa/internal/store"
 	"github.com/jcmfa/jcmfa/internal/totp"
@@ -332,4 +333,38 @@ func newDeviceIDCmd(c *cli) *cobra.Command {
 			return nil
 		},
 	}
+}
+
+// fleetFindings is doctor's view of fleet management: a failing check, an
+// override or an outbox waiting for the admin.
+func fleetFindings(c *cli) doctor.Report {
+	rows, err := c.client().Command("fleet.status", nil, nil)
+	if err != nil || len(rows) == 0 {
+		return nil
+	}
+	var s daemon.FleetStatus
+	if json.Unmarshal(rows[0], &s) != nil || !s.Joined {
+		return nil
+	}
+	var r doctor.Report
+	in := fmt.Sprintf("bundle serial %d applied %s", s.Bundle.Serial, s.Bundle.AppliedAt.Local().Format(time.DateTime))
+	switch {
+	case s.Bundle.Serial == 0:
+		r = append(r, doctor.Finding{Severity: doctor.Warn, Area: "fleet", Problem: fmt.Sprintf("joined %s but no bundle applied yet (%s: %s)", s.URL, s.Poll.Reason, s.Poll.Error),
+			Fix: "register this device (jcmfa-agent device id; fleet device add) and publish; see jcmfa-agent fleet status"})
+	case s.Poll.Reason != "ok":
+		r = append(r, doctor.Finding{Severity: doctor.Warn, Area: "fleet", Problem: fmt.Sprintf("fleet check fails (%s): %s; the %s stays in force", s.Poll.Reason, s.Poll.Error, in),
+			Fix: "see jcmfa-agent fleet status and docs/fleet.md; expired-metadata: the admin must run fleet publish"})
+	default:
+		r = append(r, doctor.Finding{Severity: doctor.OK, Area: "fleet", Problem: fmt.Sprintf("%s; last check ok from %s", in, s.URL)})
+	}
+	if len(s.Overrides) > 0 {
+		r = append(r, doctor.Finding{Severity: doctor.Warn, Area: "fleet", Problem: fmt.Sprintf("%d local override(s) since the bundle was applied", len(s.Overrides)),
+			Fix: "put them in fleet.yaml and publish, or let the next bundle replace them"})
+	}
+	if len(s.Outbox) > 0 {
+		r = append(r, doctor.Finding{Severity: doctor.Warn, Area: "fleet", Problem: fmt.Sprintf("%d enrollment(s) in the outbox wait for the admin", len(s.Outbox)),
+			Fix: "copy " + filepath.Dir(s.Outbox[0]) + "/*.age to the admin; jcmfa-agent fleet collect"})
+	}
+	return r
 }

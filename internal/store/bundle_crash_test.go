@@ -114,7 +114,9 @@ func TestKilledDuringApplyLeavesOneWholeBundle(t *testing.T) {
 			if ls, _ := tx.State("user7"); ls.LastStep != 4242 || ls.Failures != 3 {
 				return fmt.Errorf("living data lost: %+v", ls)
 			}
-			t.Logf("round %d: killed after %d applies started; store holds generation %d whole", round, seen, g)
+			// No t.Log here: under wine any logged line makes the known
+			// temp-dir cleanup failure count as real (gotest_wine.sh).
+			_ = g
 			return nil
 		})
 		s.Close()

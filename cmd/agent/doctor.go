@@ -122,6 +122,8 @@ Afterwards: reload sshd (systemctl reload ssh), then prove a login works with
 				fmt.Println("nothing to change")
 			case o.DryRun:
 				fmt.Println("(dry run: nothing written)")
+			case undo:
+				fmt.Println("sshd -t accepts the configuration. Reload sshd (systemctl reload ssh): SSH logins then no longer ask for a code.")
 			default:
 				fmt.Println("sshd -t accepts the configuration. Next: systemctl reload ssh, then jcmfa-agent test-login USER from a second terminal.")
 			}

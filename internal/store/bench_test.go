@@ -1,0 +1,105 @@
+package store
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchStore is a store with n enrolled users, as the login path sees it.
+func benchStore(b *testing.B, n int) *Store {
+	b.Helper()
+	s, _, _ := openTemp(b)
+	now := time.Now()
+	err := s.Update(func(tx *Tx) error {
+		for i := range n {
+			u := User{Name: fmt.Sprintf("user%d", i), Required: true, Created: now,
+				TOTP: &Secret{Key: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", Algorithm: "SHA1", Digits: 6, Period: 30, EnrolledAt: now}}
+			if err := tx.PutUser(u); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
+// BenchmarkOpenSealed: AES-256-GCM open of one user record's bytes, with
+// its bucket/key additional data: the decryption on every login.
+func BenchmarkOpenSealed(b *testing.B) {
+	s := benchStore(b, 1)
+	var raw []byte
+	s.View(func(tx *Tx) error {
+		raw = append(raw, tx.tx.Bucket(bucketUsers).Get([]byte("user0"))...)
+		return nil
+	})
+	b.SetBytes(int64(len(raw)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.seal.open(bucketUsers, []byte("user0"), raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadUser: Tx.User on a store of 10,000 users: the B+tree lookup,
+// the decryption and the JSON decode of one record.
+func BenchmarkReadUser(b *testing.B) {
+	s := benchStore(b, 10000)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		err := s.View(func(tx *Tx) error {
+			_, ok, err := tx.User(fmt.Sprintf("user%d", i%10000))
+			if !ok && err == nil {
+				b.Fatal("user missing")
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBatchCommit: one writer at a time saving one user's living data
+// with Batch: the latency of one durable commit (fsync included).
+func BenchmarkBatchCommit(b *testing.B) {
+	s := benchStore(b, 10000)
+	i := 0
+	for b.Loop() {
+		i++
+		err := s.Batch(func(tx *Tx) error {
+			return tx.PutState(fmt.Sprintf("user%d", i%10000), State{LastStep: int64(i)})
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBatchCommitParallel: 64 writers per CPU saving living data with
+// Batch at once, as concurrent logins do: they share commits.
+func BenchmarkBatchCommitParallel(b *testing.B) {
+	s := benchStore(b, 10000)
+	var n atomic.Int64
+	b.SetParallelism(64)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			err := s.Batch(func(tx *Tx) error {
+				return tx.PutState(fmt.Sprintf("user%d", i%10000), State{LastStep: i})
+			})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}

@@ -49,9 +49,6 @@ var (
 // Options tune a store; the zero value is the default.
 type Options struct {
 	AuditCap int // events kept; DefaultAuditCap when 0
-	// MaxBatchDelay bounds how long a login's write waits to share a commit
-	// with others (bbolt's Batch). 0 keeps the default of 1ms.
-	MaxBatchDelay time.Duration
 }
 
 // Store is an open store file.
@@ -59,6 +56,7 @@ type Store struct {
 	db       *bolt.DB
 	seal     *sealer
 	auditCap int
+	batch    batcher
 }
 
 // Open opens (creating if needed) the store at path with the device key.
@@ -81,10 +79,6 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 	if err := checkFile(path); err != nil {
 		db.Close()
 		return nil, err
-	}
-	db.MaxBatchDelay = time.Millisecond
-	if opts.MaxBatchDelay > 0 {
-		db.MaxBatchDelay = opts.MaxBatchDelay
 	}
 	s := &Store{db: db, seal: sl, auditCap: opts.AuditCap}
 	if s.auditCap <= 0 {
@@ -147,11 +141,12 @@ func (s *Store) Update(fn func(*Tx) error) error {
 	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, s: s}) })
 }
 
-// Batch is Update for many concurrent small writers: they share one commit.
+// Batch is Update for many concurrent small writers: they share one commit
+// (group commit, batch.go). It returns once fn's changes are durable.
 // fn may run more than once, so it must compute everything it returns from
 // what it reads inside the transaction.
 func (s *Store) Batch(fn func(*Tx) error) error {
-	return s.db.Batch(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, s: s}) })
+	return s.batch.do(s, fn)
 }
 
 // Tx is one transaction with typed, sealed access to the records.

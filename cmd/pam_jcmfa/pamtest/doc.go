@@ -1,9 +1,9 @@
 // Package pamtest drives the real pam_jcmfa.so through the real libpam
 // (pam_start_confdir with a private config dir: the system's PAM stacks are
 // never read or changed) against a real jcmfa daemon in a temporary state
-// directory; and, for the latency comparison only, through a real sshd
-// (sshd_test.go, root only: it adds a PAM service file of its own to
-// /etc/pam.d and removes it afterwards).
+// directory. Logins through a real sshd are in ../sshdtest; the latency
+// comparison with other modules is a benchmark, in ../benchtest
+// (`make bench`).
 //
 // TestMain builds both from this checkout: the module with
 // `make -C cmd/pam_jcmfa OUT=<tmp>` and the daemon with

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
@@ -74,6 +75,7 @@ administers.`,
 			if err != nil {
 				return err
 			}
+			tuneGC()
 			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 			prg := &program{cfg: daemon.Config{StateDir: abs, Socket: c.socket, Log: log}}
 			s, err := service.New(prg, serviceConfig(abs, c.socket))
@@ -132,4 +134,19 @@ func newServiceCmd(c *cli) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&stateDir, "state-dir", paths.StateDir, "state directory the installed service uses")
 	return cmd
+}
+
+// tuneGC trades a little memory for CPU: the daemon's live heap is a few
+// MB, so with Go's default GOGC=100 a busy daemon collects very often (the
+// GC was ~20% of its CPU at 10,000 logins/s). GOGC=400 collects a quarter
+// as often, and the 48 MiB soft limit makes it collect sooner whenever the
+// heap nears that, so the daemon stays small. GOGC and GOMEMLIMIT in the
+// environment still win.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(48 << 20)
+	}
 }

@@ -35,9 +35,9 @@ bench: bench-deps
 	@mkdir -p bin; \
 	trap 'for u in $$(cut -d: -f1 /etc/passwd | grep "^jcmfab[0-9]*$$"); do userdel $$u; done; \
 		rm -f /etc/pam.d/jcmfa-bench-sshd-*' EXIT; \
-	set -o pipefail 2>/dev/null; \
-	CI=1 JCMFA_BENCH_DOC=$(CURDIR)/docs/benchmarks.md JCMFA_BENCH_CMD="sudo make bench   # runs: $(BENCH_CMD)" \
-		$(BENCH_CMD) | tee bin/bench.txt
+	{ CI=1 JCMFA_BENCH_DOC=$(CURDIR)/docs/benchmarks.md JCMFA_BENCH_CMD="sudo make bench   # runs: $(BENCH_CMD)" \
+		$(BENCH_CMD); echo $$? > bin/bench.rc; } | tee bin/bench.txt; \
+	exit $$(cat bin/bench.rc)
 
 bench-micro:
 	$(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./internal/store ./internal/totp ./internal/engine

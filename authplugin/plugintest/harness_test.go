@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/testenv"
+
 	"github.com/pquerna/otp/totp"
 )
 
@@ -54,45 +56,22 @@ func TestMain(m *testing.M) {
 }
 
 func build(out string) error {
-	root, err := filepath.Abs("../..")
+	root, err := testenv.Root()
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		return fmt.Errorf("repository root not found from %s: %w", root, err)
-	}
 	repoRoot = root
-	for _, tool := range []string{"make", "cc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s not found (Debian: apt-get install build-essential)", tool)
-		}
-	}
-	mk := exec.Command("make", "-C", filepath.Join(root, "authplugin"), "harness", "OUT="+out)
-	if b, err := mk.CombinedOutput(); err != nil {
-		return fmt.Errorf("building ap_harness failed: %v\n%s", err, b)
+	if err := testenv.Make("authplugin", "harness", out, "needs build-essential"); err != nil {
+		return err
 	}
 	harnessBin = filepath.Join(out, "ap_harness")
-	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
-	gb.Dir = root
-	if b, err := gb.CombinedOutput(); err != nil {
-		return fmt.Errorf("building jcmfa-agent failed: %v\n%s", err, b)
-	}
-	agentBin = filepath.Join(out, "jcmfa-agent")
-	return nil
+	agentBin, err = testenv.BuildAgent(out)
+	return err
 }
 
 // needBuild stops a test that cannot run here: a skip on a developer
 // machine without the toolchain, a failure in CI where it must run.
-func needBuild(t *testing.T) {
-	t.Helper()
-	if buildErr == nil {
-		return
-	}
-	if inCI {
-		t.Fatalf("prerequisite missing in CI: %v", buildErr)
-	}
-	t.Skipf("skipping: %v", buildErr)
-}
+func needBuild(t *testing.T) { t.Helper(); testenv.Need(t, buildErr) }
 
 func shortSocket(t *testing.T) string {
 	t.Helper()

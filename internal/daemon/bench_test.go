@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/testenv"
+
 	"github.com/jcmfa/jcmfa/internal/daemon"
 	"github.com/jcmfa/jcmfa/internal/devicekey"
 	"github.com/jcmfa/jcmfa/internal/engine"
@@ -31,43 +33,10 @@ import (
 
 const benchSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
-// populate writes n enrolled, required users straight into a store, in
-// batches, as a fleet bundle or a long-lived device would have them.
+// populate writes n enrolled, required users straight into a store.
 func populate(tb testing.TB, stateDir string, n int) {
-	tb.Helper()
-	os.MkdirAll(stateDir, 0o700)
-	key, err := devicekey.Default(stateDir).Key()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := store.Open(paths.Store(stateDir), key, store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer st.Close()
-	now := time.Now()
-	for lo := 0; lo < n; lo += 10000 {
-		err := st.Update(func(tx *store.Tx) error {
-			if lo == 0 {
-				s := store.DefaultSettings()
-				s.OrgTOTP, s.DeviceMFA = true, true
-				if err := tx.PutSettings(s); err != nil {
-					return err
-				}
-			}
-			for i := lo; i < min(lo+10000, n); i++ {
-				u := store.User{Name: "user" + strconv.Itoa(i), Required: true, Created: now,
-					TOTP: &store.Secret{Key: benchSecret, Algorithm: "SHA1", Digits: 6, Period: 30, EnrolledAt: now}}
-				if err := tx.PutUser(u); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	testenv.Populate(tb, stateDir, n, func(i int) string { return "user" + strconv.Itoa(i) },
+		func(string) string { return benchSecret }, 30)
 }
 
 func runDaemon(tb testing.TB, stateDir string) ipc.Client {

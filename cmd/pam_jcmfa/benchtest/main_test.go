@@ -24,9 +24,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcmfa/jcmfa/internal/devicekey"
-	"github.com/jcmfa/jcmfa/internal/paths"
-	"github.com/jcmfa/jcmfa/internal/store"
+	"github.com/jcmfa/jcmfa/internal/testenv"
+
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
@@ -117,18 +116,12 @@ func build(out string) error {
 			return fmt.Errorf("%s not found (apt-get install %s)", so, pkg)
 		}
 	}
-	root, _ := filepath.Abs("../../..")
-	if b, err := exec.Command("make", "-C", filepath.Join(root, "cmd/pam_jcmfa"), "OUT="+out).CombinedOutput(); err != nil {
-		return fmt.Errorf("building pam_jcmfa.so (needs build-essential, libpam0g-dev): %v\n%s", err, b)
+	var err error
+	if moduleSO, err = testenv.BuildModule(out); err != nil {
+		return err
 	}
-	moduleSO = filepath.Join(out, "pam_jcmfa.so")
-	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
-	gb.Dir = root
-	if b, err := gb.CombinedOutput(); err != nil {
-		return fmt.Errorf("building jcmfa-agent: %v\n%s", err, b)
-	}
-	agentBin = filepath.Join(out, "jcmfa-agent")
-	return nil
+	agentBin, err = testenv.BuildAgent(out)
+	return err
 }
 
 // syslogSink listens on /dev/log when nothing does, as journald or rsyslog
@@ -157,16 +150,7 @@ func syslogSink() {
 
 // need stops a benchmark that cannot run here: a skip on a developer
 // machine, a failure under CI.
-func need(tb testing.TB) {
-	tb.Helper()
-	if prereq == nil {
-		return
-	}
-	if inCI {
-		tb.Fatalf("prerequisite missing in CI: %v", prereq)
-	}
-	tb.Skipf("skipping: %v", prereq)
-}
+func need(tb testing.TB) { tb.Helper(); testenv.Need(tb, prereq) }
 
 func findPAMModule(name string) string {
 	for _, dir := range []string{"/usr/lib/x86_64-linux-gnu/security", "/lib/x86_64-linux-gnu/security",
@@ -260,45 +244,9 @@ func wrongCode(secret string) string {
 // ---- the store and the daemon --------------------------------------------------------
 
 // populate writes n enrolled, required users (names from name, secrets
-// from secretB32) straight into a new store in stateDir, as a fleet bundle
-// or a long-lived device would have them.
+// from secretB32) straight into a new store in stateDir.
 func populate(tb testing.TB, stateDir string, n int, name func(int) string) {
-	tb.Helper()
-	if err := os.MkdirAll(stateDir, 0o700); err != nil {
-		tb.Fatal(err)
-	}
-	key, err := devicekey.Default(stateDir).Key()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	st, err := store.Open(paths.Store(stateDir), key, store.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer st.Close()
-	now := time.Now()
-	for lo := 0; lo < n; lo += 10000 {
-		err := st.Update(func(tx *store.Tx) error {
-			if lo == 0 {
-				s := store.DefaultSettings()
-				s.OrgTOTP, s.DeviceMFA = true, true
-				if err := tx.PutSettings(s); err != nil {
-					return err
-				}
-			}
-			for i := lo; i < min(lo+10000, n); i++ {
-				u := store.User{Name: name(i), Required: true, Created: now,
-					TOTP: &store.Secret{Key: secretB32(name(i)), Algorithm: "SHA1", Digits: 6, Period: period, EnrolledAt: now}}
-				if err := tx.PutUser(u); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			tb.Fatal(err)
-		}
-	}
+	testenv.Populate(tb, stateDir, n, name, secretB32, period)
 }
 
 type daemonProc struct {

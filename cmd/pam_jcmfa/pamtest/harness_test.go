@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/testenv"
+
 	"github.com/msteinert/pam/v2"
 	"github.com/pquerna/otp/totp"
 )
@@ -49,30 +51,17 @@ func TestMain(m *testing.M) {
 }
 
 func build(out string) error {
-	root, err := filepath.Abs("../../..")
+	root, err := testenv.Root()
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
-		return fmt.Errorf("repository root not found from %s: %w", root, err)
-	}
 	repoRoot = root
-	for _, tool := range []string{"make", "cc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			return fmt.Errorf("%s not found (Debian: apt-get install build-essential libpam0g-dev)", tool)
-		}
+	if moduleSO, err = testenv.BuildModule(out); err != nil {
+		return err
 	}
-	mk := exec.Command("make", "-C", filepath.Join(root, "cmd/pam_jcmfa"), "OUT="+out)
-	if b, err := mk.CombinedOutput(); err != nil {
-		return fmt.Errorf("building pam_jcmfa.so failed (needs libpam0g-dev): %v\n%s", err, b)
+	if agentBin, err = testenv.BuildAgent(out); err != nil {
+		return err
 	}
-	moduleSO = filepath.Join(out, "pam_jcmfa.so")
-	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
-	gb.Dir = root
-	if b, err := gb.CombinedOutput(); err != nil {
-		return fmt.Errorf("building jcmfa-agent failed: %v\n%s", err, b)
-	}
-	agentBin = filepath.Join(out, "jcmfa-agent")
 	for _, dir := range []string{"/usr/lib/x86_64-linux-gnu/security", "/usr/lib/aarch64-linux-gnu/security",
 		"/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/lib/security", "/usr/lib/security"} {
 		if _, err := os.Stat(filepath.Join(dir, "pam_debug.so")); err == nil {
@@ -88,16 +77,7 @@ func build(out string) error {
 
 // needBuild stops a test that cannot run here: a skip on a developer
 // machine without the toolchain, a failure in CI where it must run.
-func needBuild(t *testing.T) {
-	t.Helper()
-	if buildErr == nil {
-		return
-	}
-	if inCI {
-		t.Fatalf("prerequisite missing in CI: %v", buildErr)
-	}
-	t.Skipf("skipping: %v", buildErr)
-}
+func needBuild(t *testing.T) { t.Helper(); testenv.Need(t, buildErr) }
 
 // ---- the daemon -------------------------------------------------------------
 
@@ -189,12 +169,7 @@ func (d *agentProc) admin(t *testing.T, args ...string) string {
 
 func adminAt(t *testing.T, sock string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(agentBin, append([]string{"--socket", sock}, args...)...)
-	b, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("jcmfa-agent %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-	return string(b)
+	return testenv.Admin(t, agentBin, sock, args...)
 }
 
 var secretRE = regexp.MustCompile(`otpauth://\S*[?&]secret=([A-Z2-7]+)`)

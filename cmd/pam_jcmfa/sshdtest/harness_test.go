@@ -26,6 +26,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/testenv"
+
 	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/ssh"
 )
@@ -58,30 +60,15 @@ func build(out string) error {
 	if _, err := os.Stat("/usr/sbin/sshd"); err != nil {
 		return fmt.Errorf("needs openssh-server (apt-get install openssh-server)")
 	}
-	root, _ := filepath.Abs("../../..")
-	if b, err := exec.Command("make", "-C", filepath.Join(root, "cmd/pam_jcmfa"), "OUT="+out).CombinedOutput(); err != nil {
-		return fmt.Errorf("building pam_jcmfa.so (needs build-essential, libpam0g-dev): %v\n%s", err, b)
+	var err error
+	if moduleSO, err = testenv.BuildModule(out); err != nil {
+		return err
 	}
-	moduleSO = filepath.Join(out, "pam_jcmfa.so")
-	gb := exec.Command("go", "build", "-o", filepath.Join(out, "jcmfa-agent"), "./cmd/agent")
-	gb.Dir = root
-	if b, err := gb.CombinedOutput(); err != nil {
-		return fmt.Errorf("building jcmfa-agent: %v\n%s", err, b)
-	}
-	agentBin = filepath.Join(out, "jcmfa-agent")
-	return nil
+	agentBin, err = testenv.BuildAgent(out)
+	return err
 }
 
-func need(tb testing.TB) {
-	tb.Helper()
-	if prereq == nil {
-		return
-	}
-	if os.Getenv("CI") != "" {
-		tb.Fatalf("prerequisite missing in CI: %v", prereq)
-	}
-	tb.Skipf("skipping: %v", prereq)
-}
+func need(tb testing.TB) { tb.Helper(); testenv.Need(tb, prereq) }
 
 // ---- the daemon ---------------------------------------------------------------
 
@@ -113,11 +100,7 @@ func startAgent(tb testing.TB) agent {
 
 func (a agent) admin(tb testing.TB, args ...string) string {
 	tb.Helper()
-	out, err := exec.Command(agentBin, append([]string{"--socket", a.sock}, args...)...).CombinedOutput()
-	if err != nil {
-		tb.Fatalf("jcmfa-agent %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return testenv.Admin(tb, agentBin, a.sock, args...)
 }
 
 var secretRE = regexp.MustCompile(`secret=([A-Z2-7]+)`)

@@ -18,6 +18,7 @@ import (
 	"github.com/jcmfa/jcmfa/internal/accounts"
 	"github.com/jcmfa/jcmfa/internal/policy"
 	"github.com/jcmfa/jcmfa/internal/store"
+	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
 // Conversation is how the engine talks to the person logging in, through
@@ -299,13 +300,13 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string) V
 		} else {
 			sec := in.User.TOTP
 			p := paramsOf(sec)
-			step, verr := verify(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep)
+			step, verr := totp.Verify(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep)
 			st := in.State
 			switch {
 			case verr == nil:
 				st = policy.RecordSuccess(st, step)
 				v = Verdict{Allow, "totp"}
-			case errors.Is(verr, errFormat), errors.Is(verr, errWrong), errors.Is(verr, errReplayed):
+			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong), errors.Is(verr, totp.ErrReplayed):
 				st = policy.RecordFailure(st, in.Settings, now)
 				v = Verdict{Deny, failureReason(verr)}
 				lockedNow, lockedUntil = st.Locked, st.LockedUntil

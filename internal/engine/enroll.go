@@ -13,13 +13,6 @@ import (
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
-var (
-	verify      = totp.Verify
-	errFormat   = totp.ErrFormat
-	errWrong    = totp.ErrWrong
-	errReplayed = totp.ErrReplayed
-)
-
 func failureReason(err error) string {
 	switch {
 	case errors.Is(err, totp.ErrFormat):

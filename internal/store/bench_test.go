@@ -103,3 +103,42 @@ func BenchmarkBatchCommitParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkReadConfig: the settings and two policies every login reads
+// (twice): a cache hit after the first read, as long as the stored bytes
+// are unchanged.
+func BenchmarkReadConfig(b *testing.B) {
+	s := benchStore(b, 1)
+	err := s.Update(func(tx *Tx) error {
+		st := DefaultSettings()
+		st.OrgTOTP, st.DeviceMFA = true, true
+		if err := tx.PutSettings(st); err != nil {
+			return err
+		}
+		for _, id := range []string{"1", "2"} {
+			if err := tx.PutPolicy(Policy{ID: id, Name: "p" + id, Enabled: true, Groups: []string{"wheel", "staff"}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		err := s.View(func(tx *Tx) error {
+			if _, err := tx.Settings(); err != nil {
+				return err
+			}
+			ps, err := tx.Policies()
+			if len(ps) != 2 {
+				b.Fatalf("%d policies", len(ps))
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -57,6 +57,7 @@ type Store struct {
 	seal     *sealer
 	auditCap int
 	batch    batcher
+	cache    configCache
 }
 
 // Open opens (creating if needed) the store at path with the device key.
@@ -184,9 +185,19 @@ func (t *Tx) put(bucket, key []byte, v any) error {
 
 // Settings returns the settings, or the defaults if none were saved.
 func (t *Tx) Settings() (Settings, error) {
+	raw := t.tx.Bucket(bucketConfig).Get(keySettings)
+	if raw == nil {
+		return DefaultSettings(), nil
+	}
+	if st, ok := t.s.cache.getSettings(raw); ok {
+		return st, nil
+	}
 	st := DefaultSettings()
-	_, err := t.get(bucketConfig, keySettings, &st)
-	return st, err
+	if _, err := t.get(bucketConfig, keySettings, &st); err != nil {
+		return st, err
+	}
+	t.s.cache.putSettings(raw, st)
+	return st, nil
 }
 
 // PutSettings saves the settings.
@@ -255,11 +266,16 @@ func (t *Tx) PutState(name string, st State) error { return t.put(bucketState, [
 func (t *Tx) Policies() ([]Policy, error) {
 	var out []Policy
 	c := t.tx.Bucket(bucketPolicies).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		if p, ok := t.s.cache.getPolicy(k, raw); ok {
+			out = append(out, p)
+			continue
+		}
 		var p Policy
 		if _, err := t.get(bucketPolicies, k, &p); err != nil {
 			return nil, err
 		}
+		t.s.cache.putPolicy(k, raw, p)
 		out = append(out, p)
 	}
 	return out, nil

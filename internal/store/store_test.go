@@ -252,3 +252,39 @@ func FuzzOpenRecord(f *testing.F) {
 		}
 	})
 }
+
+// The config cache must never answer with a value the file no longer holds.
+func TestConfigCacheFollowsEveryWrite(t *testing.T) {
+	s, _, _ := openTemp(t)
+	for i, org := range []bool{true, false, true} {
+		s.Update(func(tx *Tx) error {
+			st := DefaultSettings()
+			st.OrgTOTP, st.AttemptLimit = org, i+1
+			return tx.PutSettings(st)
+		})
+		s.View(func(tx *Tx) error {
+			st, err := tx.Settings()
+			if err != nil || st.OrgTOTP != org || st.AttemptLimit != i+1 {
+				t.Fatalf("write %d: read %+v, %v", i, st, err)
+			}
+			return nil
+		})
+	}
+	s.Update(func(tx *Tx) error { return tx.PutPolicy(Policy{ID: "1", Name: "a", Enabled: true, AllUsers: true}) })
+	s.View(func(tx *Tx) error { tx.Policies(); return nil })
+	s.Update(func(tx *Tx) error { return tx.PutPolicy(Policy{ID: "1", Name: "a", Enabled: false, AllUsers: true}) })
+	s.View(func(tx *Tx) error {
+		ps, err := tx.Policies()
+		if err != nil || len(ps) != 1 || ps[0].Enabled {
+			t.Fatalf("after disabling: %+v, %v", ps, err)
+		}
+		return nil
+	})
+	s.Update(func(tx *Tx) error { return tx.DeletePolicy("1") })
+	s.View(func(tx *Tx) error {
+		if ps, _ := tx.Policies(); len(ps) != 0 {
+			t.Fatalf("deleted policy still listed: %+v", ps)
+		}
+		return nil
+	})
+}

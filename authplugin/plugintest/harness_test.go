@@ -20,15 +20,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jcmfa/jcmfa/internal/testenv"
-
-	"github.com/pquerna/otp/totp"
 )
 
 var (
@@ -73,111 +70,30 @@ func build(out string) error {
 // machine without the toolchain, a failure in CI where it must run.
 func needBuild(t *testing.T) { t.Helper(); testenv.Need(t, buildErr) }
 
-func shortSocket(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp(socketDir, "d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "agent.sock")
-}
+func shortSocket(t *testing.T) string { t.Helper(); return testenv.ShortSocket(t, socketDir) }
 
 // ---- the daemon -------------------------------------------------------------------
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // startDaemon runs `jcmfa-agent run` in a fresh state directory with TOTP
 // switched on for the org and the device; it is stopped when the test ends.
 func startDaemon(t *testing.T) string {
 	t.Helper()
 	needBuild(t)
-	sock := shortSocket(t)
-	out := &syncBuffer{}
-	cmd := exec.Command(agentBin, "run", "--state-dir", filepath.Join(t.TempDir(), "state"), "--socket", sock)
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", out.String())
-		}
-	})
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case <-exited:
-			t.Fatalf("daemon exited before listening:\n%s", out)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("daemon did not listen on %s within 15s:\n%s", sock, out)
-		}
-	}
-	admin(t, sock, "org", "totp", "enable")
-	admin(t, sock, "device", "mfa", "enable")
-	return sock
+	return testenv.StartAgent(t, agentBin, socketDir).Sock
 }
 
 func admin(t *testing.T, sock string, args ...string) string {
 	t.Helper()
-	b, err := exec.Command(agentBin, append([]string{"--socket", sock}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("jcmfa-agent %s: %v\n%s", strings.Join(args, " "), err, b)
-	}
-	return string(b)
+	return testenv.Admin(t, agentBin, sock, args...)
 }
-
-var secretRE = regexp.MustCompile(`otpauth://\S*[?&]secret=([A-Z2-7]+)`)
 
 // enroll requires MFA of user and sets up TOTP for them; returns the secret.
 func enroll(t *testing.T, sock, user string) string {
 	t.Helper()
-	admin(t, sock, "user", "require", user)
-	out := admin(t, sock, "user", "enroll", user)
-	m := secretRE.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no otpauth:// URI with a secret in `user enroll %s` output:\n%s", user, out)
-	}
-	return m[1]
+	return testenv.Enroll(t, agentBin, sock, user)
 }
 
-func code(t *testing.T, secret string) string {
-	t.Helper()
-	c, err := totp.GenerateCode(secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func code(t *testing.T, secret string) string { t.Helper(); return testenv.Code(t, secret) }
 
 // lastLogin is the newest audited login of user: the plugin's result alone
 // cannot tell a wrong code from a replayed one.

@@ -4,16 +4,13 @@ package pamtest
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -22,7 +19,6 @@ import (
 	"github.com/jcmfa/jcmfa/internal/testenv"
 
 	"github.com/msteinert/pam/v2"
-	"github.com/pquerna/otp/totp"
 )
 
 var (
@@ -81,119 +77,29 @@ func needBuild(t *testing.T) { t.Helper(); testenv.Need(t, buildErr) }
 
 // ---- the daemon -------------------------------------------------------------
 
-type agentProc struct {
-	sock string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func shortSocket(t *testing.T) string {
-	t.Helper()
-	dir, err := os.MkdirTemp(socketDir, "d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "agent.sock")
-}
+func shortSocket(t *testing.T) string { t.Helper(); return testenv.ShortSocket(t, socketDir) }
 
 // startDaemon runs `jcmfa-agent run` in a fresh state directory with TOTP
 // switched on for the org and the device, and stops it when the test ends.
-func startDaemon(t *testing.T) *agentProc {
+func startDaemon(t *testing.T) *testenv.Agent {
 	t.Helper()
 	needBuild(t)
-	d := &agentProc{sock: shortSocket(t), out: &syncBuffer{}}
-	d.cmd = exec.Command(agentBin, "run", "--state-dir", filepath.Join(t.TempDir(), "state"), "--socket", d.sock)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { d.cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		d.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			d.cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("daemon log:\n%s", d.out.String())
-		}
-	})
-	waitListening(t, d.sock, exited, d.out)
-	d.admin(t, "org", "totp", "enable")
-	d.admin(t, "device", "mfa", "enable")
-	return d
+	return testenv.StartAgent(t, agentBin, socketDir)
 }
 
-func waitListening(t *testing.T, sock string, exited <-chan struct{}, log fmt.Stringer) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			return
-		}
-		select {
-		case <-exited:
-			t.Fatalf("daemon exited before listening:\n%s", log)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	t.Fatalf("daemon did not listen on %s within 15s:\n%s", sock, log)
-}
-
-// admin runs one jcmfa-agent admin command against the daemon.
-func (d *agentProc) admin(t *testing.T, args ...string) string {
-	t.Helper()
-	return adminAt(t, d.sock, args...)
-}
-
+// adminAt runs one jcmfa-agent admin command against the daemon at sock.
 func adminAt(t *testing.T, sock string, args ...string) string {
 	t.Helper()
 	return testenv.Admin(t, agentBin, sock, args...)
 }
 
-var secretRE = regexp.MustCompile(`otpauth://\S*[?&]secret=([A-Z2-7]+)`)
-
 // enroll requires MFA of user and sets up TOTP for them; returns the secret.
 func enroll(t *testing.T, sock, user string) string {
 	t.Helper()
-	adminAt(t, sock, "user", "require", user)
-	out := adminAt(t, sock, "user", "enroll", user)
-	m := secretRE.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("no otpauth:// URI with a secret in `user enroll %s` output:\n%s", user, out)
-	}
-	return m[1]
+	return testenv.Enroll(t, agentBin, sock, user)
 }
 
-func code(t *testing.T, secret string) string {
-	t.Helper()
-	c, err := totp.GenerateCode(secret, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
+func code(t *testing.T, secret string) string { t.Helper(); return testenv.Code(t, secret) }
 
 // ---- the PAM side -------------------------------------------------------------
 

@@ -17,8 +17,8 @@ import (
 
 func TestEnrolledUserRightCodeIsAllowed(t *testing.T) {
 	d := startDaemon(t)
-	secret := enroll(t, d.sock, "alice")
-	conf := writeStack(t, "socket="+d.sock, "timeout=5")
+	secret := enroll(t, d.Sock, "alice")
+	conf := writeStack(t, "socket="+d.Sock, "timeout=5")
 
 	l := authenticate(t, conf, "alice", answers(code(t, secret)))
 	wantResult(t, l, nil)
@@ -29,8 +29,8 @@ func TestEnrolledUserRightCodeIsAllowed(t *testing.T) {
 
 func TestEnrolledUserWrongCodeIsDenied(t *testing.T) {
 	d := startDaemon(t)
-	secret := enroll(t, d.sock, "alice")
-	conf := writeStack(t, "socket="+d.sock, "timeout=5")
+	secret := enroll(t, d.Sock, "alice")
+	conf := writeStack(t, "socket="+d.Sock, "timeout=5")
 
 	wrong := code(t, secret)
 	wrong = string('0'+(wrong[0]-'0'+5)%10) + wrong[1:] // never valid in the skew window
@@ -39,22 +39,22 @@ func TestEnrolledUserWrongCodeIsDenied(t *testing.T) {
 	if len(l.conv.errs) == 0 {
 		t.Errorf("no PAM_ERROR_MSG relayed for a wrong code")
 	}
-	auditHas(t, d.sock, "alice", "deny", "wrong-code")
+	auditHas(t, d.Sock, "alice", "deny", "wrong-code")
 	l = authenticate(t, conf, "alice", answers("not a code"))
 	wantResult(t, l, pam.ErrAuth)
-	auditHas(t, d.sock, "alice", "deny", "bad-code-format")
+	auditHas(t, d.Sock, "alice", "deny", "bad-code-format")
 }
 
 func TestReplayedCodeIsDenied(t *testing.T) {
 	d := startDaemon(t)
-	secret := enroll(t, d.sock, "alice")
-	conf := writeStack(t, "socket="+d.sock, "timeout=5")
+	secret := enroll(t, d.Sock, "alice")
+	conf := writeStack(t, "socket="+d.Sock, "timeout=5")
 
 	c := code(t, secret)
 	wantResult(t, authenticate(t, conf, "alice", answers(c)), nil)
 	l := authenticate(t, conf, "alice", answers(c))
 	wantResult(t, l, pam.ErrAuth)
-	auditHas(t, d.sock, "alice", "deny", "replayed-code")
+	auditHas(t, d.Sock, "alice", "deny", "replayed-code")
 	if !strings.Contains(strings.Join(l.conv.errs, "\n"), "already used") {
 		t.Errorf("errors = %q, want the daemon's replay message relayed", l.conv.errs)
 	}
@@ -63,22 +63,22 @@ func TestReplayedCodeIsDenied(t *testing.T) {
 func TestNotRequiredUserIsSkipped(t *testing.T) {
 	d := startDaemon(t)
 	t.Run("skip=ignore returns PAM_IGNORE", func(t *testing.T) {
-		l := authenticate(t, writeStack(t, "socket="+d.sock), "bob", nil)
+		l := authenticate(t, writeStack(t, "socket="+d.Sock), "bob", nil)
 		wantResult(t, l, errIgnored)
 		if len(l.conv.prompts) != 0 {
 			t.Errorf("prompted %q, want no prompt", l.conv.prompts)
 		}
-		auditHas(t, d.sock, "bob", "skip", "not-required")
+		auditHas(t, d.Sock, "bob", "skip", "not-required")
 	})
 	t.Run("skip=success returns PAM_SUCCESS", func(t *testing.T) {
-		wantResult(t, authenticate(t, writeStack(t, "socket="+d.sock, "skip=success"), "bob", nil), nil)
+		wantResult(t, authenticate(t, writeStack(t, "socket="+d.Sock, "skip=success"), "bob", nil), nil)
 	})
 }
 
 func TestLoginIsAuditedWithWhereItCameFrom(t *testing.T) {
 	d := startDaemon(t)
-	wantResult(t, authenticate(t, writeStack(t, "socket="+d.sock), "bob", nil), errIgnored)
-	e := auditHas(t, d.sock, "bob", "skip", "not-required")
+	wantResult(t, authenticate(t, writeStack(t, "socket="+d.Sock), "bob", nil), errIgnored)
+	e := auditHas(t, d.Sock, "bob", "skip", "not-required")
 	want := auditEvent{Kind: "login", User: "bob", Actor: "pam", Surface: "ssh", Service: "sshd",
 		RHost: "192.0.2.7", TTY: "ssh", Verdict: "skip", Reason: "not-required"}
 	if e != want {
@@ -90,20 +90,20 @@ var uriSecretRE = regexp.MustCompile(`secret=([A-Z2-7]+)`)
 
 func TestEnrollmentPeriodUser(t *testing.T) {
 	d := startDaemon(t)
-	conf := writeStack(t, "socket="+d.sock, "timeout=5")
+	conf := writeStack(t, "socket="+d.Sock, "timeout=5")
 
 	t.Run("pressing Enter postpones setup and skips", func(t *testing.T) {
-		d.admin(t, "user", "require", "carol", "--enroll-days", "7")
+		d.Admin(t, "user", "require", "carol", "--enroll-days", "7")
 		l := authenticate(t, conf, "carol", answers(""))
 		wantResult(t, l, errIgnored)
 		if len(l.conv.prompts) != 1 {
 			t.Errorf("prompts = %q, want the one setup offer", l.conv.prompts)
 		}
-		auditHas(t, d.sock, "carol", "skip", "enrollment-period")
+		auditHas(t, d.Sock, "carol", "skip", "enrollment-period")
 	})
 
 	t.Run("setting up in-band allows and then asks for codes", func(t *testing.T) {
-		d.admin(t, "user", "require", "dave", "--enroll-days", "7")
+		d.Admin(t, "user", "require", "dave", "--enroll-days", "7")
 		var secret string
 		l := authenticate(t, conf, "dave", func(c *convo, _ string, _ bool) (string, error) {
 			for _, info := range c.infos {
@@ -121,7 +121,7 @@ func TestEnrollmentPeriodUser(t *testing.T) {
 		if !hasQRRows(l.conv.infos) {
 			t.Errorf("no QR code rows among the infos: %q", l.conv.infos)
 		}
-		auditHas(t, d.sock, "dave", "allow", "enrolled")
+		auditHas(t, d.Sock, "dave", "allow", "enrolled")
 		// Enrolled now: the next login is a normal code prompt. The step
 		// that confirmed setup counts as used; the next one is within the
 		// daemon's clock skew.
@@ -131,7 +131,7 @@ func TestEnrollmentPeriodUser(t *testing.T) {
 		}
 		l = authenticate(t, conf, "dave", answers(next))
 		wantResult(t, l, nil)
-		auditHas(t, d.sock, "dave", "allow", "totp")
+		auditHas(t, d.Sock, "dave", "allow", "totp")
 	})
 }
 
@@ -163,35 +163,35 @@ func TestExpiredEnrollmentIsDenied(t *testing.T) {
 
 func TestLockedOutUserGetsMaxTries(t *testing.T) {
 	d := startDaemon(t)
-	d.admin(t, "settings", "--attempts", "2", "--lockout", "0")
-	secret := enroll(t, d.sock, "erin")
-	conf := writeStack(t, "socket="+d.sock, "timeout=5")
+	d.Admin(t, "settings", "--attempts", "2", "--lockout", "0")
+	secret := enroll(t, d.Sock, "erin")
+	conf := writeStack(t, "socket="+d.Sock, "timeout=5")
 
 	for i := 0; i < 2; i++ {
 		wantResult(t, authenticate(t, conf, "erin", answers("000000x")), pam.ErrAuth)
 	}
 	l := authenticate(t, conf, "erin", nil) // locked: no prompt at all
 	wantResult(t, l, pam.ErrMaxtries)
-	auditHas(t, d.sock, "erin", "deny", "locked-out")
+	auditHas(t, d.Sock, "erin", "deny", "locked-out")
 	if len(l.conv.prompts) != 0 || len(l.conv.errs) == 0 {
 		t.Errorf("locked out: prompts %q errors %q, want no prompt and a message", l.conv.prompts, l.conv.errs)
 	}
 
-	d.admin(t, "user", "unlock", "erin")
+	d.Admin(t, "user", "unlock", "erin")
 	wantResult(t, authenticate(t, conf, "erin", answers(code(t, secret))), nil)
 }
 
 func TestConversationFailureIsConvErr(t *testing.T) {
 	d := startDaemon(t)
-	enroll(t, d.sock, "alice")
-	l := authenticate(t, writeStack(t, "socket="+d.sock), "alice", answers())
+	enroll(t, d.Sock, "alice")
+	l := authenticate(t, writeStack(t, "socket="+d.Sock), "alice", answers())
 	wantResult(t, l, pam.ErrConv)
 }
 
 func TestUnknownArgumentIsNotFatal(t *testing.T) {
 	d := startDaemon(t)
-	secret := enroll(t, d.sock, "alice")
-	conf := writeStack(t, "socket="+d.sock, "no_such_option", "timeout=banana", "debug")
+	secret := enroll(t, d.Sock, "alice")
+	conf := writeStack(t, "socket="+d.Sock, "no_such_option", "timeout=banana", "debug")
 	wantResult(t, authenticate(t, conf, "alice", answers(code(t, secret))), nil)
 }
 

@@ -34,8 +34,8 @@ func TestModuleUnderValgrind(t *testing.T) {
 	drive := filepath.Join(out, "pam_drive")
 
 	d := startDaemon(t)
-	secret := enroll(t, d.sock, "alice")
-	d.admin(t, "user", "require", "carol")
+	secret := enroll(t, d.Sock, "alice")
+	d.Admin(t, "user", "require", "carol")
 	silent := fakeDaemon(t, func(r *bufio.Reader, _ net.Conn) { r.ReadString('\n'); r.ReadString('\n') })
 
 	for _, tc := range []struct {
@@ -45,11 +45,11 @@ func TestModuleUnderValgrind(t *testing.T) {
 		answers []string
 		want    error
 	}{
-		{"right code", d.sock, "alice", []string{code(t, secret)}, nil},
-		{"wrong code", d.sock, "alice", []string{"000000x"}, pam.ErrAuth},
-		{"not required", d.sock, "bob", nil, errIgnored},
-		{"enrollment offered and declined", d.sock, "carol", []string{""}, errIgnored},
-		{"conversation fails at the prompt", d.sock, "alice", nil, pam.ErrConv},
+		{"right code", d.Sock, "alice", []string{code(t, secret)}, nil},
+		{"wrong code", d.Sock, "alice", []string{"000000x"}, pam.ErrAuth},
+		{"not required", d.Sock, "bob", nil, errIgnored},
+		{"enrollment offered and declined", d.Sock, "carol", []string{""}, errIgnored},
+		{"conversation fails at the prompt", d.Sock, "alice", nil, pam.ErrConv},
 		{"daemon absent", filepath.Join(shortSocket(t), "none.sock"), "alice", nil, pam.ErrAuth},
 		{"daemon silent", silent, "alice", nil, pam.ErrAuth},
 	} {

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +27,6 @@ import (
 
 	"github.com/jcmfa/jcmfa/internal/testenv"
 
-	"github.com/pquerna/otp/totp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -72,56 +70,17 @@ func need(tb testing.TB) { tb.Helper(); testenv.Need(tb, prereq) }
 
 // ---- the daemon ---------------------------------------------------------------
 
-type agent struct{ sock string }
+type agent struct{ *testenv.Agent }
 
-func startAgent(tb testing.TB) agent {
-	dir, _ := os.MkdirTemp(work, "agent")
-	sock := filepath.Join(dir, "s")
-	cmd := exec.Command(agentBin, "run", "--state-dir", filepath.Join(dir, "state"), "--socket", sock)
-	var log bytes.Buffer
-	cmd.Stderr = &log
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			a := agent{sock}
-			a.admin(tb, "org", "totp", "enable")
-			a.admin(tb, "device", "mfa", "enable")
-			return a
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Fatalf("daemon did not start: %s", log.String())
-	return agent{}
-}
-
-func (a agent) admin(tb testing.TB, args ...string) string {
-	tb.Helper()
-	return testenv.Admin(tb, agentBin, a.sock, args...)
-}
-
-var secretRE = regexp.MustCompile(`secret=([A-Z2-7]+)`)
+func startAgent(tb testing.TB) agent { return agent{testenv.StartAgent(tb, agentBin, work)} }
 
 // enroll requires and enrolls user and returns the TOTP secret.
 func (a agent) enroll(tb testing.TB, user string) string {
-	a.admin(tb, "user", "require", user)
-	m := secretRE.FindStringSubmatch(a.admin(tb, "user", "enroll", user))
-	if m == nil {
-		tb.Fatal("no secret in `user enroll` output")
-	}
-	return m[1]
+	tb.Helper()
+	return testenv.Enroll(tb, agentBin, a.Sock, user)
 }
 
-func code(tb testing.TB, secret string) string {
-	c, err := totp.GenerateCode(secret, time.Now())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return c
-}
+func code(tb testing.TB, secret string) string { tb.Helper(); return testenv.Code(tb, secret) }
 
 // ---- accounts -------------------------------------------------------------------
 
@@ -286,5 +245,5 @@ func stack(auth string) string {
 }
 
 func (a agent) pamLine() string {
-	return fmt.Sprintf("auth required %s socket=%s timeout=5", moduleSO, a.sock)
+	return fmt.Sprintf("auth required %s socket=%s timeout=5", moduleSO, a.Sock)
 }

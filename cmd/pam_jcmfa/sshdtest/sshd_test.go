@@ -2,6 +2,7 @@ package sshdtest
 
 import (
 	"context"
+	"github.com/jcmfa/jcmfa/internal/testenv"
 	"strings"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestSSHRightCodeLogsIn(t *testing.T) {
 	if len(k.questions) != 1 || !strings.Contains(k.questions[0], "Verification code") {
 		t.Fatalf("questions %q", k.questions)
 	}
-	audit := a.admin(t, "audit", "-n", "1")
+	audit := a.Admin(t, "audit", "-n", "1")
 	if !strings.Contains(audit, "allow") || !strings.Contains(audit, "127.0.0.1") || !strings.Contains(audit, "ssh") {
 		t.Fatalf("audit does not show an allowed ssh login from 127.0.0.1:\n%s", audit)
 	}
@@ -43,9 +44,9 @@ func TestSSHWrongCodeIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "unable to authenticate") {
 		t.Fatalf("wrong code: err = %v", err)
 	}
-	if !strings.Contains(a.admin(t, "user", "status", "jcmfa-e2e2"), "failed attempts  1") &&
-		!strings.Contains(a.admin(t, "user", "status", "jcmfa-e2e2"), "failed attempts 1") {
-		t.Fatalf("status after a wrong code:\n%s", a.admin(t, "user", "status", "jcmfa-e2e2"))
+	if !strings.Contains(a.Admin(t, "user", "status", "jcmfa-e2e2"), "failed attempts  1") &&
+		!strings.Contains(a.Admin(t, "user", "status", "jcmfa-e2e2"), "failed attempts 1") {
+		t.Fatalf("status after a wrong code:\n%s", a.Admin(t, "user", "status", "jcmfa-e2e2"))
 	}
 }
 
@@ -133,7 +134,7 @@ func TestSSHInBandEnrollment(t *testing.T) {
 	need(t)
 	a := startAgent(t)
 	osUser(t, "jcmfa-e2e5")
-	a.admin(t, "user", "require", "jcmfa-e2e5")
+	a.Admin(t, "user", "require", "jcmfa-e2e5")
 	s := startSSHD(t, stack(a.pamLine()), "PasswordAuthentication no")
 	// sshd puts PAM's info messages (the setup text, the QR rows, the
 	// otpauth:// URI) in front of the next question.
@@ -141,7 +142,7 @@ func TestSSHInBandEnrollment(t *testing.T) {
 	k := &kbd{}
 	k.answer = func(q string) string {
 		shown += q
-		if m := secretRE.FindStringSubmatch(q); m != nil {
+		if m := testenv.SecretRE.FindStringSubmatch(q); m != nil {
 			secret = m[1]
 		}
 		if secret == "" {
@@ -158,7 +159,7 @@ func TestSSHInBandEnrollment(t *testing.T) {
 	if !strings.Contains(shown, "█") {
 		t.Fatal("no QR code rows reached the SSH client")
 	}
-	if st := a.admin(t, "user", "status", "jcmfa-e2e5"); !strings.Contains(st, "enrolled") {
+	if st := a.Admin(t, "user", "status", "jcmfa-e2e5"); !strings.Contains(st, "enrolled") {
 		t.Fatalf("status after in-band enrollment:\n%s", st)
 	}
 }

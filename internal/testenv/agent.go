@@ -1,0 +1,130 @@
+package testenv
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+)
+
+// ShortSocket is a socket path in a new directory under dir. Tests keep dir
+// short: sun_path holds 108 bytes on Linux (104 on macOS), and t.TempDir()
+// names can be longer.
+func ShortSocket(tb testing.TB, dir string) string {
+	tb.Helper()
+	d, err := os.MkdirTemp(dir, "d")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	os.Chmod(d, 0o755) // reachable by tests that connect as another uid
+	return filepath.Join(d, "agent.sock")
+}
+
+// Agent is a real `jcmfa-agent run` in a fresh state directory, with TOTP
+// switched on for the org and the device.
+type Agent struct {
+	Bin, Sock string
+	log       syncBuffer
+}
+
+// Log is what the daemon has written so far.
+func (a *Agent) Log() string { return a.log.String() }
+
+// StartAgent runs bin with its socket under sockDir and stops it (SIGINT,
+// then SIGKILL) when the test ends, showing its log if the test failed.
+func StartAgent(tb testing.TB, bin, sockDir string) *Agent {
+	tb.Helper()
+	a := &Agent{Bin: bin, Sock: ShortSocket(tb, sockDir)}
+	cmd := exec.Command(bin, "run", "--state-dir", filepath.Join(tb.TempDir(), "state"), "--socket", a.Sock)
+	cmd.Stdout, cmd.Stderr = &a.log, &a.log
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if tb.Failed() {
+			tb.Logf("daemon log:\n%s", a.Log())
+		}
+	})
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if c, err := net.Dial("unix", a.Sock); err == nil {
+			c.Close()
+			break
+		}
+		select {
+		case <-exited:
+			tb.Fatalf("daemon exited before listening:\n%s", a.Log())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("daemon did not listen on %s within 15s:\n%s", a.Sock, a.Log())
+		}
+	}
+	a.Admin(tb, "org", "totp", "enable")
+	a.Admin(tb, "device", "mfa", "enable")
+	return a
+}
+
+// Admin runs one jcmfa-agent command against this daemon.
+func (a *Agent) Admin(tb testing.TB, args ...string) string {
+	tb.Helper()
+	return Admin(tb, a.Bin, a.Sock, args...)
+}
+
+// SecretRE finds the secret in an otpauth:// URI.
+var SecretRE = regexp.MustCompile(`otpauth://\S*[?&]secret=([A-Z2-7]+)`)
+
+// Enroll requires MFA of user on the daemon at sock and sets up TOTP for
+// them through the CLI, as an admin would; it returns the secret.
+func Enroll(tb testing.TB, bin, sock, user string) string {
+	tb.Helper()
+	Admin(tb, bin, sock, "user", "require", user)
+	out := Admin(tb, bin, sock, "user", "enroll", user)
+	m := SecretRE.FindStringSubmatch(out)
+	if m == nil {
+		tb.Fatalf("no otpauth:// URI with a secret in `user enroll %s` output:\n%s", user, out)
+	}
+	return m[1]
+}
+
+// Code is the current code for secret.
+func Code(tb testing.TB, secret string) string {
+	tb.Helper()
+	c, err := totp.GenerateCode(secret, time.Now())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return c
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -21,7 +21,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -118,43 +117,7 @@ func lastLogin(t *testing.T, sock, user string) (verdict, reason, surface string
 // daemons that misbehave in ways the real one never does.
 func fakeDaemon(t *testing.T, script func(r *bufio.Reader, c net.Conn)) string {
 	t.Helper()
-	sock := shortSocket(t)
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	t.Cleanup(func() {
-		l.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				script(bufio.NewReader(c), c)
-			}()
-		}
-	}()
-	return sock
+	return testenv.FakeDaemon(t, socketDir, script)
 }
 
 // ---- the plugin -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"bufio"
 	"bytes"
 	"net"
 	"os"
@@ -127,4 +128,48 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// FakeDaemon listens on a socket under sockDir and runs script on each
+// connection, for daemons that misbehave in ways the real one never does
+// (silent, garbled, hanging up). Connections are closed when the test ends.
+func FakeDaemon(tb testing.TB, sockDir string, script func(r *bufio.Reader, c net.Conn)) string {
+	tb.Helper()
+	sock := ShortSocket(tb, sockDir)
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	tb.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				script(bufio.NewReader(c), c)
+			}()
+		}
+	}()
+	return sock
 }

@@ -4,7 +4,6 @@ package pamtest
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -209,36 +208,7 @@ func wantResult(t *testing.T, l login, want error) {
 // daemons that misbehave in ways the real one never does.
 func fakeDaemon(t *testing.T, script func(r *bufio.Reader, w net.Conn)) string {
 	t.Helper()
-	sock := shortSocket(t)
-	l, err := net.Listen("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		l.Close()
-		wg.Wait()
-	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				go func() { <-ctx.Done(); c.Close() }()
-				script(bufio.NewReader(c), c)
-			}()
-		}
-	}()
-	return sock
+	return testenv.FakeDaemon(t, socketDir, script)
 }
 
 // auditEvent is the part of `jcmfa-agent audit --json` the tests read.

@@ -127,7 +127,7 @@ static AuthorizationResult fail_mode(const struct jcmfa_ap_config *cfg, const ch
 	const char *outcome;
 	AuthorizationResult r;
 
-	if (cfg->failmode_safe && !res->challenged) {
+	if (jcmfa_fail_open(cfg->failmode_safe, res)) {
 		outcome = "FailMode safe: letting the login through without a second factor";
 		r = kAuthorizationResultAllow;
 	} else if (cfg->failmode_safe) {

@@ -259,7 +259,7 @@ static int fail_mode(pam_handle_t *pamh, const struct config *c, const char *use
 	const char *outcome;
 	int pamrc;
 
-	if (c->failmode_safe && !res->challenged) {
+	if (jcmfa_fail_open(c->failmode_safe, res)) {
 		outcome = "failmode=safe: letting the login through without a second factor";
 		pamrc = PAM_SUCCESS;
 	} else if (c->failmode_safe) {

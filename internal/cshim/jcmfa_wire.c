@@ -623,6 +623,11 @@ broken:
 	return res->verdict;
 }
 
+int jcmfa_fail_open(int failmode_safe, const struct jcmfa_result *res)
+{
+	return failmode_safe && !res->challenged;
+}
+
 enum jcmfa_verdict jcmfa_login(const struct jcmfa_io *io, const struct jcmfa_ui *ui,
                                const struct jcmfa_request *req, struct jcmfa_result *res)
 {

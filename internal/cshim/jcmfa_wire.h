@@ -222,6 +222,14 @@ struct jcmfa_result {
 enum jcmfa_verdict jcmfa_login(const struct jcmfa_io *io, const struct jcmfa_ui *ui,
                                const struct jcmfa_request *req, struct jcmfa_result *res);
 
+/*
+ * protocol.md's fail-mode rule, for a result with no verdict (BROKEN): a
+ * host lets the login through without a second factor only if its fail
+ * mode is safe AND the daemon had not yet asked for a code; once it had,
+ * failing open would reward whoever broke the dialogue.
+ */
+int jcmfa_fail_open(int failmode_safe, const struct jcmfa_result *res);
+
 /* ---- POSIX transport ------------------------------------------------------ */
 
 #if !defined(JCMFA_NO_POSIX) && !defined(_WIN32)

@@ -161,14 +161,20 @@ func (t *Tx) get(bucket, key []byte, v any) (bool, error) {
 	if raw == nil {
 		return false, nil
 	}
+	return true, t.decode(bucket, key, raw, v)
+}
+
+// decode opens a sealed value read from bucket/key (by Get or a cursor)
+// and unmarshals it into v.
+func (t *Tx) decode(bucket, key, raw []byte, v any) error {
 	pt, err := t.s.seal.open(bucket, key, raw)
 	if err != nil {
-		return false, err
+		return err
 	}
 	if err := json.Unmarshal(pt, v); err != nil {
-		return false, fmt.Errorf("%w: %s/%q does not decode: %v", ErrTampered, bucket, key, err)
+		return fmt.Errorf("%w: %s/%q does not decode: %v", ErrTampered, bucket, key, err)
 	}
-	return true, nil
+	return nil
 }
 
 func (t *Tx) put(bucket, key []byte, v any) error {
@@ -205,11 +211,24 @@ func (t *Tx) PutSettings(st Settings) error { return t.put(bucketConfig, keySett
 
 // User returns the named user's record; found is false if there is none.
 func (t *Tx) User(name string) (u User, found bool, err error) {
-	found, err = t.get(bucketUsers, []byte(name), &u)
-	if err == nil && found && u.Name != name {
-		return User{}, false, fmt.Errorf("%w: users/%q holds a record for %q", ErrTampered, name, u.Name)
+	raw := t.tx.Bucket(bucketUsers).Get([]byte(name))
+	if raw == nil {
+		return User{}, false, nil
 	}
-	return u, found, err
+	u, err = t.userFrom([]byte(name), raw)
+	return u, err == nil, err
+}
+
+// userFrom opens a user record and checks it is the one its key names.
+func (t *Tx) userFrom(key, raw []byte) (User, error) {
+	var u User
+	if err := t.decode(bucketUsers, key, raw, &u); err != nil {
+		return User{}, err
+	}
+	if u.Name != string(key) {
+		return User{}, fmt.Errorf("%w: users/%q holds a record for %q", ErrTampered, key, u.Name)
+	}
+	return u, nil
 }
 
 // PutUser saves a user record under its name.
@@ -232,8 +251,8 @@ func (t *Tx) DeleteUser(name string) error {
 // fails to open stops the walk with that error.
 func (t *Tx) ForEachUser(fn func(User) error) error {
 	c := t.tx.Bucket(bucketUsers).Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		u, _, err := t.User(string(k))
+	for k, raw := c.First(); k != nil; k, raw = c.Next() {
+		u, err := t.userFrom(k, raw)
 		if err != nil {
 			return err
 		}
@@ -272,7 +291,7 @@ func (t *Tx) Policies() ([]Policy, error) {
 			continue
 		}
 		var p Policy
-		if _, err := t.get(bucketPolicies, k, &p); err != nil {
+		if err := t.decode(bucketPolicies, k, raw, &p); err != nil {
 			return nil, err
 		}
 		t.s.cache.putPolicy(k, raw, p)
@@ -339,9 +358,9 @@ func (t *Tx) AppendEvent(ev *Event) error {
 func (t *Tx) Events(n int) ([]Event, error) {
 	var out []Event
 	c := t.tx.Bucket(bucketAudit).Cursor()
-	for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
+	for k, raw := c.Last(); k != nil && len(out) < n; k, raw = c.Prev() {
 		var ev Event
-		if _, err := t.get(bucketAudit, k, &ev); err != nil {
+		if err := t.decode(bucketAudit, k, raw, &ev); err != nil {
 			return nil, err
 		}
 		out = append(out, ev)

@@ -368,7 +368,7 @@ func (e *Engine) ListUsers(fn func(UserRow) error) error {
 		return tx.ForEachUser(func(u store.User) error {
 			in := base
 			in.User, in.HasUser = u, true
-			in, err := e.userInput(tx, in, u.Name)
+			in, err := userInput(tx, in, u.Name, e.Directory.Groups)
 			if err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ func BenchmarkCheckCode(b *testing.B) {
 			code = codeAt(b, int64(i/users))
 		}
 		req := LoginRequest{User: fmt.Sprintf("user%d", i%users), Surface: "ssh"}
-		if v := e.checkCode(req, silent{}, code); v.Word != Allow {
+		if v := e.checkCode(req, silent{}, code, nil); v.Word != Allow {
 			b.Fatalf("login %d: %v", i, v)
 		}
 		i++
@@ -120,7 +120,7 @@ func BenchmarkCheckCodeParallel(b *testing.B) {
 				}
 			}
 			req := LoginRequest{User: fmt.Sprintf("user%d", i%users), Surface: "ssh"}
-			if v := e.checkCode(req, silent{}, codes[pass]); v.Word != Allow {
+			if v := e.checkCode(req, silent{}, codes[pass], nil); v.Word != Allow {
 				b.Errorf("login %d: %v", i, v)
 				return
 			}

@@ -104,8 +104,19 @@ func user(name string) (string, error) {
 	return canonical(name), nil
 }
 
-// input reads what a decision about name depends on.
+// groupsFunc returns an account's OS groups.
+type groupsFunc func(name string) ([]string, error)
+
+// input reads what a decision about name depends on, asking the OS for
+// the account's groups when an enabled policy needs them.
 func (e *Engine) input(tx *store.Tx, name string, now time.Time) (policy.Input, error) {
+	return e.inputWith(tx, name, now, e.Directory.Groups)
+}
+
+// inputWith is input with the groups taken from groups: a login's write
+// transaction reuses what its first read looked up, so no OS lookup (NSS,
+// possibly a directory server) runs while every login waits on the commit.
+func (e *Engine) inputWith(tx *store.Tx, name string, now time.Time, groups groupsFunc) (policy.Input, error) {
 	in, err := baseInput(tx, now)
 	if err != nil {
 		return in, err
@@ -113,7 +124,7 @@ func (e *Engine) input(tx *store.Tx, name string, now time.Time) (policy.Input, 
 	if in.User, in.HasUser, err = tx.User(name); err != nil {
 		return in, err
 	}
-	return e.userInput(tx, in, name)
+	return userInput(tx, in, name, groups)
 }
 
 // baseInput reads what every user's decision shares.
@@ -129,14 +140,14 @@ func baseInput(tx *store.Tx, now time.Time) (policy.Input, error) {
 
 // userInput completes an input whose settings, policies and user record
 // are already read (a listing reads the first two once for every user).
-func (e *Engine) userInput(tx *store.Tx, in policy.Input, name string) (policy.Input, error) {
+func userInput(tx *store.Tx, in policy.Input, name string, groups groupsFunc) (policy.Input, error) {
 	var err error
 	if in.State, err = tx.State(name); err != nil {
 		return in, err
 	}
 	in.Groups = nil
 	if policy.NeedsGroups(in.Policies) {
-		if in.Groups, err = e.Directory.Groups(name); err != nil {
+		if in.Groups, err = groups(name); err != nil {
 			return in, fmt.Errorf("groups of %s: %w", name, err)
 		}
 	}
@@ -189,11 +200,13 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	}
 	now := e.Now()
 	var d policy.Decision
+	var groups []string
 	err = e.Store.View(func(tx *store.Tx) error {
 		in, err := e.input(tx, req.User, now)
 		if err != nil {
 			return err
 		}
+		groups = in.Groups
 		d = policy.Decide(in, req.Surface, req.Interactive)
 		return nil
 	})
@@ -213,7 +226,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	if err != nil {
 		return Verdict{Deny, "cancelled"} // the client is gone; nothing was tried
 	}
-	return e.checkCode(req, conv, answer)
+	return e.checkCode(req, conv, answer, groups)
 }
 
 // finish audits a verdict that changes no account state, except that a
@@ -276,7 +289,9 @@ func denyMessage(d policy.Decision) string {
 // checkCode verifies an answer in one write transaction: the lockout is
 // checked again there, so parallel attempts cannot exceed the limit, and the
 // accepted step is recorded in the same commit that allows the login.
-func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string) Verdict {
+// groups are the account's OS groups as the first read found them.
+func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, groups []string) Verdict {
+	known := func(string) ([]string, error) { return groups, nil }
 	var v Verdict
 	var lockedNow bool
 	var lockedUntil time.Time
@@ -284,7 +299,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string) V
 	err := e.Store.Batch(func(tx *store.Tx) error {
 		now := e.Now()
 		lockedNow = false
-		in, err := e.input(tx, req.User, now)
+		in, err := e.inputWith(tx, req.User, now, known)
 		if err != nil {
 			return err
 		}

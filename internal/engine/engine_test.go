@@ -418,3 +418,29 @@ func TestBadNamesAreRefused(t *testing.T) {
 		}
 	}
 }
+
+// countingDir counts group lookups, which may reach a directory server.
+type countingDir struct {
+	fakeDir
+	lookups int
+}
+
+func (d *countingDir) Groups(n string) ([]string, error) { d.lookups++; return d.fakeDir.Groups(n) }
+
+// The write transaction that checks the code reuses the groups the first
+// read looked up: no OS lookup runs while other logins wait on the commit.
+func TestLoginLooksUpGroupsOnce(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.eng.AddPolicy("test", store.Policy{Name: "admins", Enabled: true, Groups: []string{"wheel"}}))
+	ns, _, err := f.eng.EnrollUser("test", "bob", totp.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := &countingDir{fakeDir: fakeDir{"bob": {"bob", "wheel"}}}
+	f.eng.Directory = dir
+	v, _ := f.login("bob", f.code(ns.Secret.Key))
+	wantVerdict(t, v, Allow, "totp")
+	if dir.lookups != 1 {
+		t.Fatalf("%d group lookups for one login, want 1", dir.lookups)
+	}
+}

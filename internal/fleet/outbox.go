@@ -142,22 +142,11 @@ type CollectResult struct {
 // device cannot plant a secret for someone who never logs in there.
 func (w Workspace) Collect(specPath, identity string, files []string, replace bool) (CollectResult, error) {
 	var res CollectResult
-	id, err := w.LoadIdentity(identity)
+	want, err := w.loadDesired(specPath, identity)
 	if err != nil {
 		return res, err
 	}
-	devices, err := w.Devices()
-	if err != nil {
-		return res, err
-	}
-	secrets, err := w.Secrets(id)
-	if err != nil {
-		return res, err
-	}
-	spec, err := LoadSpec(specPath, devices, secrets)
-	if err != nil {
-		return res, err
-	}
+	id, devices, secrets, spec := want.id, want.devices, want.secrets, want.spec
 	byKey := map[string]string{}
 	for name, d := range devices {
 		byKey[d.Recipient] = name

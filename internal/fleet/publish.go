@@ -10,6 +10,7 @@ import (
 	"sort"
 	"time"
 
+	"filippo.io/age"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
 
 	"github.com/jcmfa/jcmfa/internal/store"
@@ -70,6 +71,31 @@ type PublishResult struct {
 	TimestampUntil time.Time
 }
 
+// desired is the admin's desired state, opened: the identity that opens
+// secrets.age, the registered devices, the secrets and the validated spec.
+type desired struct {
+	id      *age.X25519Identity
+	devices map[string]Device
+	secrets map[string]store.Secret
+	spec    *Spec
+}
+
+func (w Workspace) loadDesired(specPath, identity string) (desired, error) {
+	var d desired
+	var err error
+	if d.id, err = w.LoadIdentity(identity); err != nil {
+		return d, err
+	}
+	if d.devices, err = w.Devices(); err != nil {
+		return d, err
+	}
+	if d.secrets, err = w.Secrets(d.id); err != nil {
+		return d, err
+	}
+	d.spec, err = LoadSpec(specPath, d.devices, d.secrets)
+	return d, err
+}
+
 // Publish validates specPath, writes one bundle per registered device (only
 // the users bound to it, sealed to its key), signs the metadata and writes
 // it into the repository.
@@ -78,23 +104,11 @@ func (w Workspace) Publish(specPath string, opts PublishOptions) (PublishResult,
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	devices, err := w.Devices()
+	d, err := w.loadDesired(specPath, opts.Identity)
 	if err != nil {
 		return res, err
 	}
-	id, err := w.LoadIdentity(opts.Identity)
-	if err != nil {
-		return res, err
-	}
-	secrets, err := w.Secrets(id)
-	if err != nil {
-		return res, err
-	}
-	spec, err := LoadSpec(specPath, devices, secrets)
-	if err != nil {
-		return res, err
-	}
-	return w.publish(spec, devices, secrets, opts)
+	return w.publish(d.spec, d.devices, d.secrets, opts)
 }
 
 func (w Workspace) publish(spec *Spec, devices map[string]Device, secrets map[string]store.Secret, opts PublishOptions) (PublishResult, error) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/jcmfa/jcmfa/internal/devicekey"
 	"github.com/jcmfa/jcmfa/internal/engine"
@@ -47,6 +48,15 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer st.Close()
+	unclean, err := st.Serve(time.Now())
+	if err != nil {
+		return err
+	}
+	if unclean {
+		cfg.Log.Warn("the previous daemon stopped without closing the store (crash, kill or power loss): "+
+			"codes up to the current time step plus the skew are refused as possibly used, for every user",
+			"fence", st.Fence().UTC().Format(time.RFC3339))
+	}
 	eng := engine.New(st, cfg.Log)
 	fl, err := startFleet(ctx, st, cfg.Log)
 	if err != nil {

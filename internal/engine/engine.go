@@ -234,7 +234,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 // period starts now.
 func (e *Engine) finish(req LoginRequest, v Verdict, activate bool) Verdict {
 	ev := loginEvent(req, v)
-	err := e.Store.Batch(func(tx *store.Tx) error {
+	err := e.Store.Record(func(tx *store.Tx) error {
 		if activate {
 			st, err := tx.State(req.User)
 			if err != nil {
@@ -265,7 +265,7 @@ func (e *Engine) internalError(req LoginRequest, conv Conversation, err error) V
 	ev.Detail = err.Error()
 	e.logEvent(ev, err)
 	// Best effort: the store may be the thing that is broken.
-	e.Store.Batch(func(tx *store.Tx) error { return e.audit(tx, ev) })
+	e.Store.Record(func(tx *store.Tx) error { return e.audit(tx, ev) })
 	return v
 }
 
@@ -293,12 +293,13 @@ func denyMessage(d policy.Decision) string {
 func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, groups []string) Verdict {
 	known := func(string) ([]string, error) { return groups, nil }
 	var v Verdict
-	var lockedNow bool
+	var lockedNow, byFence bool
 	var lockedUntil time.Time
 	ev := loginEvent(req, Verdict{})
-	err := e.Store.Batch(func(tx *store.Tx) error {
+	err := e.Store.Record(func(tx *store.Tx) error {
 		now := e.Now()
-		lockedNow = false
+		lockedNow, byFence = false, false
+		ev.Detail = ""
 		in, err := e.inputWith(tx, req.User, now, known)
 		if err != nil {
 			return err
@@ -315,12 +316,18 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 		} else {
 			sec := in.User.TOTP
 			p := paramsOf(sec)
-			step, verr := totp.Verify(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep)
+			last := max(in.State.LastStep, fenceStep(e.Store.Fence(), p, in.Settings.Skew))
+			step, verr := totp.Verify(sec.Key, answer, now, p, in.Settings.Skew, last)
 			st := in.State
 			switch {
 			case verr == nil:
 				st = policy.RecordSuccess(st, step)
 				v = Verdict{Allow, "totp"}
+			case errors.Is(verr, totp.ErrReplayed) && last > in.State.LastStep && fenced(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep):
+				// A valid code refused only by the fence after an
+				// unclean restart: not the person's failure.
+				v, byFence = Verdict{Deny, "replayed-code"}, true
+				ev.Detail = "refused by the fence after an unclean daemon restart"
 			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong), errors.Is(verr, totp.ErrReplayed):
 				st = policy.RecordFailure(st, in.Settings, now)
 				v = Verdict{Deny, failureReason(verr)}
@@ -340,6 +347,8 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	}
 	e.logEvent(ev, nil)
 	switch {
+	case byFence:
+		conv.Error("The login agent restarted after an unexpected stop and refuses the codes of the last minute or so. Wait for your app to show a new code, then try again.")
 	case v.Reason == "locked-out":
 		conv.Error(denyMessage(policy.Decision{Reason: "locked-out", Status: policy.Status{LockedUntil: lockedUntil}}))
 	case v.Word == Deny && lockedNow:
@@ -354,6 +363,26 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 		conv.Error("The account changed during the login. Try again.")
 	}
 	return v
+}
+
+// fenceStep is the last time step the store's fence refuses for secrets
+// of p's period: the fence's own step plus the skew (store/fence.go).
+func fenceStep(fence time.Time, p totp.Params, skew int) int64 {
+	if fence.IsZero() {
+		return 0
+	}
+	period := p.Period
+	if period == 0 {
+		period = totp.Default.Period
+	}
+	return totp.Step(fence, period) + int64(skew)
+}
+
+// fenced reports whether answer would have been accepted without the
+// fence, i.e. the fence alone refused it.
+func fenced(key, answer string, now time.Time, p totp.Params, skew int, last int64) bool {
+	_, err := totp.Verify(key, answer, now, p, skew, last)
+	return err == nil
 }
 
 // Name of a user as it shows in authenticator apps.

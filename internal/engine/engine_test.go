@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -442,5 +443,66 @@ func TestLoginLooksUpGroupsOnce(t *testing.T) {
 	wantVerdict(t, v, Allow, "totp")
 	if dir.lookups != 1 {
 		t.Fatalf("%d group lookups for one login, want 1", dir.lookups)
+	}
+}
+
+// A daemon killed after answering, before its commit was durable: the copy
+// of the store file taken while it served is what it leaves behind. The
+// next daemon finds the serving mark and fences: no code of a step up to
+// the restart's plus the skew is accepted, and refusing one is not counted
+// against the person.
+func TestUncleanRestartFencesRecentCodes(t *testing.T) {
+	f := newFixture(t)
+	sec := f.enroll("alice")
+	if unclean, err := f.eng.Store.Serve(f.clock); err != nil || unclean {
+		t.Fatalf("first Serve: unclean=%v err=%v", unclean, err)
+	}
+	crashed := filepath.Join(t.TempDir(), "state", "jcmfa.db")
+	copyFile(t, f.path, crashed)
+
+	st, err := store.Open(crashed, f.key, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	restart := f.clock.Add(5 * time.Second)
+	unclean, err := st.Serve(restart)
+	if err != nil || !unclean {
+		t.Fatalf("Serve after the crash: unclean=%v err=%v, want an unclean stop seen", unclean, err)
+	}
+	if !st.Fence().Equal(restart) {
+		t.Fatalf("fence %v, want the restart time %v", st.Fence(), restart)
+	}
+	f.eng.Store = st
+
+	for _, at := range []time.Duration{0, 30 * time.Second} { // steps S and S+1 = S + skew
+		f.clock = restart.Add(at)
+		v, s := f.login("alice", f.code(sec))
+		wantVerdict(t, v, Deny, "replayed-code")
+		if len(s.errs) != 1 || !strings.Contains(s.errs[0], "restarted") {
+			t.Fatalf("errors shown: %q", s.errs)
+		}
+	}
+	if n := f.status("alice").Failures; n != 0 {
+		t.Fatalf("fenced codes counted as %d failures, want 0", n)
+	}
+	v, _ := f.login("alice", "000000")
+	wantVerdict(t, v, Deny, "wrong-code") // a wrong code still counts
+	f.clock = restart.Add(60 * time.Second)
+	v, _ = f.login("alice", f.code(sec))
+	wantVerdict(t, v, Allow, "totp")
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -11,82 +11,163 @@ import (
 // maxBatch bounds how many writes share one commit.
 const maxBatch = 1000
 
-// batcher is a group commit: a write that finds no commit under way starts
-// one at once; writes that arrive while a commit (and its fsync) runs wait
-// and all go into the next one. An idle store so commits each write with no
-// delay, and a busy one shares each fsync among everything that queued up
-// during the previous one, with no timer to tune.
+// batcher is a group commit: a write that finds no commit under way runs
+// at once, in its caller's goroutine; writes that arrive while a commit
+// (and its fsync) runs wait and all go into the next one. An idle store so
+// commits each write with no delay, and a busy one shares each fsync among
+// everything that queued up during the previous one, with no timer to tune.
 //
 // bbolt's own DB.Batch instead waits MaxBatchDelay (1ms by default) for
 // company before every commit, which was most of a single login's time.
+//
+// A call is either durable (its caller learns the commit's outcome) or
+// early (Store.Record: its caller learns that the transaction to be
+// committed holds its writes, and goes on while the commit and its fsyncs
+// run; see fence.go for what makes that safe).
 type batcher struct {
 	mu         sync.Mutex
 	pending    []*batchCall
 	committing bool
+	idle       *sync.Cond // signalled when committing turns false
 }
 
 type batchCall struct {
-	fn   func(*Tx) error
-	done chan error
+	fn    func(*Tx) error
+	early bool
+	done  chan error // receives exactly once
 }
 
-func (b *batcher) do(s *Store, fn func(*Tx) error) error {
-	c := &batchCall{fn: fn, done: make(chan error, 1)}
+func (b *batcher) do(s *Store, fn func(*Tx) error, early bool) error {
+	c := &batchCall{fn: fn, early: early, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
-	if !b.committing {
-		b.committing = true
-		go b.run(s)
-	}
+	lead := !b.committing
+	b.committing = true
 	b.mu.Unlock()
+	if lead {
+		// Nobody is committing: run this round here, sparing an idle
+		// store the wake-up of another goroutine before anything runs.
+		b.round(s, c)
+	}
 	return <-c.done
 }
 
-// run commits what is pending until nothing is.
-func (b *batcher) run(s *Store) {
-	for {
-		b.mu.Lock()
-		calls := b.pending
-		if len(calls) > maxBatch {
-			calls, b.pending = calls[:maxBatch:maxBatch], calls[maxBatch:]
-		} else {
-			b.pending = nil
+// take removes up to maxBatch pending calls; with none left it ends the
+// committing phase.
+func (b *batcher) take() []*batchCall {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	calls := b.pending
+	if len(calls) > maxBatch {
+		calls, b.pending = calls[:maxBatch:maxBatch], calls[maxBatch:]
+	} else {
+		b.pending = nil
+	}
+	if len(calls) == 0 {
+		b.committing = false
+		if b.idle != nil {
+			b.idle.Broadcast()
 		}
+	}
+	return calls
+}
+
+// round runs transactions over what is pending and commits them until
+// nothing is. Early calls are answered as soon as the transaction holds
+// their writes. A leader (a caller running the round in its own
+// goroutine) whose call is early hands the commit to a new goroutine, so
+// that its answer does not wait for the fsync; that committer then goes on
+// with whatever queued up meanwhile.
+func (b *batcher) round(s *Store, leader *batchCall) {
+	for {
+		calls := b.take()
 		if len(calls) == 0 {
-			b.committing = false
-			b.mu.Unlock()
 			return
 		}
-		b.mu.Unlock()
-		s.commit(calls)
+		tx, calls := s.runCalls(calls)
+		for _, c := range calls {
+			if c.early {
+				c.done <- nil
+			}
+		}
+		if leader != nil && leader.early {
+			go b.finish(s, tx, calls)
+			return
+		}
+		leader = nil
+		b.commit(s, tx, calls)
 	}
 }
 
-// commit runs calls in one transaction. As with bbolt's Batch, a call that
-// fails is taken out, the others are retried without it, and it then runs
-// alone so that its error is its own.
-func (s *Store) commit(calls []*batchCall) {
+// finish commits a leader's round, then goes on as the committer.
+func (b *batcher) finish(s *Store, tx *bolt.Tx, calls []*batchCall) {
+	b.commit(s, tx, calls)
+	b.round(s, nil)
+}
+
+// commit makes tx durable and answers the durable calls. A failed commit
+// after early calls were answered means verdicts were given whose record
+// is lost: the store falls back to the fence (fence.go).
+func (b *batcher) commit(s *Store, tx *bolt.Tx, calls []*batchCall) {
+	var err error
+	if tx != nil {
+		err = tx.Commit()
+	}
+	early := false
+	for _, c := range calls {
+		if c.early {
+			early = true
+		} else {
+			c.done <- err
+		}
+	}
+	if err != nil && early {
+		s.lostCommit(err)
+	}
+}
+
+// wait blocks until no commit is under way.
+func (b *batcher) wait() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.idle == nil {
+		b.idle = sync.NewCond(&b.mu)
+	}
+	for b.committing {
+		b.idle.Wait()
+	}
+}
+
+// runCalls runs calls in one write transaction and returns it uncommitted
+// with the calls it holds. As with bbolt's Batch, a call that fails is
+// taken out, the others are run again without it, and it then runs alone
+// (durably) so that its error is its own. A transaction that cannot begin
+// fails every call.
+func (s *Store) runCalls(calls []*batchCall) (*bolt.Tx, []*batchCall) {
 	for len(calls) > 0 {
-		failed := -1
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			for i, c := range calls {
-				if err := safeCall(c.fn, &Tx{tx: tx, s: s}); err != nil {
-					failed = i
-					return err
-				}
-			}
-			return nil
-		})
-		if failed < 0 {
+		tx, err := s.db.Begin(true)
+		if err != nil {
 			for _, c := range calls {
 				c.done <- err
 			}
-			return
+			return nil, nil
 		}
+		failed := -1
+		for i, c := range calls {
+			if safeCall(c.fn, &Tx{tx: tx, s: s}) != nil {
+				failed = i
+				break
+			}
+		}
+		if failed < 0 {
+			return tx, calls
+		}
+		tx.Rollback()
 		c := calls[failed]
 		calls = append(calls[:failed:failed], calls[failed+1:]...)
 		c.done <- s.Update(func(tx *Tx) error { return safeCall(c.fn, tx) })
 	}
+	return nil, nil
 }
 
 var errPanicked = errors.New("store write panicked")

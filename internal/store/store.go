@@ -58,6 +58,7 @@ type Store struct {
 	auditCap int
 	batch    batcher
 	cache    configCache
+	serving  serving
 }
 
 // Open opens (creating if needed) the store at path with the device key.
@@ -126,8 +127,16 @@ func (s *Store) init() error {
 	})
 }
 
-// Close closes the file.
-func (s *Store) Close() error { return s.db.Close() }
+// Close waits for the commit under way, clears the serving mark (a clean
+// stop: no fence at the next start) and closes the file.
+func (s *Store) Close() error {
+	s.batch.wait()
+	err := s.unserve()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // Path is the file's location.
 func (s *Store) Path() string { return s.db.Path() }
@@ -147,7 +156,7 @@ func (s *Store) Update(fn func(*Tx) error) error {
 // fn may run more than once, so it must compute everything it returns from
 // what it reads inside the transaction.
 func (s *Store) Batch(fn func(*Tx) error) error {
-	return s.batch.do(s, fn)
+	return s.batch.do(s, fn, false)
 }
 
 // Tx is one transaction with typed, sealed access to the records.

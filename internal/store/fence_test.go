@@ -1,0 +1,244 @@
+package store
+
+import (
+	"bufio"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The child half of TestKilledAfterEarlyAnswersRaisesTheFence: serves the
+// store and records one login outcome after another, printing each answer
+// as a daemon would send its verdict; with JCMFA_FENCE_CLOSE it then
+// closes cleanly.
+func init() {
+	path := os.Getenv("JCMFA_FENCE_WRITER")
+	if path == "" {
+		return
+	}
+	key, _ := hex.DecodeString(os.Getenv("JCMFA_CRASH_KEY"))
+	s, err := Open(path, key, Options{})
+	if err == nil {
+		_, err = s.Serve(time.Now())
+	}
+	if err != nil {
+		fmt.Println("open:", err)
+		os.Exit(1)
+	}
+	n := 100000
+	if os.Getenv("JCMFA_FENCE_CLOSE") != "" {
+		n = 200
+	}
+	for i := 1; i <= n; i++ {
+		err := s.Record(func(tx *Tx) error {
+			if err := tx.PutState("alice", State{LastStep: int64(i)}); err != nil {
+				return err
+			}
+			return tx.AppendEvent(&Event{Kind: "login", User: "alice", Verdict: "allow"})
+		})
+		if err != nil {
+			fmt.Println("write:", err)
+			os.Exit(1)
+		}
+		fmt.Println("answered", i)
+	}
+	if err := s.Close(); err != nil {
+		fmt.Println("close:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+func fenceChild(t *testing.T, path string, key []byte, close bool) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "JCMFA_FENCE_WRITER="+path, "JCMFA_CRASH_KEY="+hex.EncodeToString(key))
+	if close {
+		cmd.Env = append(cmd.Env, "JCMFA_FENCE_CLOSE=1")
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out)
+}
+
+func lastStepOf(t *testing.T, s *Store) int64 {
+	t.Helper()
+	var st State
+	if err := s.View(func(tx *Tx) (err error) { st, err = tx.State("alice"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	return st.LastStep
+}
+
+// A daemon answers logins before their commit is durable (Record); killed
+// with SIGKILL in the middle of that, it leaves a store that opens intact
+// and whose next Serve sees the unclean stop and raises the fence to the
+// restart time: later than every answer the dead daemon gave.
+func TestKilledAfterEarlyAnswersRaisesTheFence(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	path := filepath.Join(dir, "jcmfa.db")
+	key := testKey(t)
+	for round, killAfter := range []int{1, 300, 3000} {
+		cmd, sc := fenceChild(t, path, key, false)
+		answered := 0
+		for answered < killAfter && sc.Scan() {
+			if _, err := fmt.Sscanf(sc.Text(), "answered %d", &answered); err != nil {
+				t.Fatalf("child: %s", sc.Text())
+			}
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		lastAnswer := time.Now()
+		if answered < killAfter {
+			t.Fatalf("round %d: child stopped after %d answers", round, answered)
+		}
+		s, err := Open(path, key, Options{})
+		if err != nil {
+			t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
+		}
+		restart := time.Now()
+		unclean, err := s.Serve(restart)
+		if err != nil || !unclean {
+			t.Fatalf("round %d: Serve: unclean=%v err=%v, want the kill seen", round, unclean, err)
+		}
+		if f := s.Fence(); f.Before(lastAnswer) {
+			t.Fatalf("round %d: fence %v is before the dead daemon's last answer %v", round, f, lastAnswer)
+		}
+		// Whatever reached the disk is whole (the state decodes; every
+		// audit event opens).
+		lastStepOf(t, s)
+		if err := s.View(func(tx *Tx) error { _, err := tx.Events(DefaultAuditCap); return err }); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The clean close above cleared the mark: no fence next time.
+	s, err := Open(path, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if unclean, err := s.Serve(time.Now()); err != nil || unclean {
+		t.Fatalf("after a clean close: unclean=%v err=%v", unclean, err)
+	}
+}
+
+// A daemon that stops cleanly loses nothing it answered, and leaves no
+// fence for the next one.
+func TestCleanCloseKeepsEveryAnswer(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "state")
+	path := filepath.Join(dir, "jcmfa.db")
+	key := testKey(t)
+	cmd, sc := fenceChild(t, path, key, true)
+	answered := 0
+	for sc.Scan() {
+		fmt.Sscanf(sc.Text(), "answered %d", &answered)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child: %v (last line %q)", err, sc.Text())
+	}
+	s, err := Open(path, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if unclean, err := s.Serve(time.Now()); err != nil || unclean {
+		t.Fatalf("after a clean close: unclean=%v err=%v", unclean, err)
+	}
+	if !s.Fence().IsZero() {
+		t.Fatalf("fence %v after a clean stop", s.Fence())
+	}
+	if got := lastStepOf(t, s); got != int64(answered) || answered != 200 {
+		t.Fatalf("last step %d after %d answers", got, answered)
+	}
+}
+
+// Early answers share commits like durable ones: concurrent
+// read-modify-writes lose no update, and a write that fails is its own.
+func TestRecordConcurrentWritesLoseNothing(t *testing.T) {
+	s, _, _ := openTemp(t)
+	if _, err := s.Serve(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	errBad := errors.New("bad write")
+	var wg sync.WaitGroup
+	errs := make([]error, 300)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Record(func(tx *Tx) error {
+				st, err := tx.State("counter")
+				if err != nil {
+					return err
+				}
+				st.Failures++
+				if err := tx.PutState("counter", st); err != nil {
+					return err
+				}
+				if i == 13 {
+					return errBad
+				}
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	s.batch.wait()
+	for i, err := range errs {
+		if (i == 13) != errors.Is(err, errBad) || (i != 13 && err != nil) {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	var st State
+	s.View(func(tx *Tx) (err error) { st, err = tx.State("counter"); return err })
+	if st.Failures != 299 {
+		t.Fatalf("counter %d after 299 good increments", st.Failures)
+	}
+}
+
+// A commit that fails under early answers: the fence rises to now, later
+// writes wait for their commit, and the file stays marked so the next
+// daemon fences too.
+func TestLostCommitFencesAndStaysMarked(t *testing.T) {
+	s, path, key := openTemp(t)
+	if _, err := s.Serve(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	s.lostCommit(errors.New("disk full"))
+	if s.Fence().Before(before) {
+		t.Fatalf("fence %v, want at least %v", s.Fence(), before)
+	}
+	if err := s.Record(func(tx *Tx) error { return tx.PutState("bob", State{LastStep: 9}) }); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.batch.committing; got {
+		t.Fatal("a Record after a lost commit returned before its commit")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := Open(path, key, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if unclean, err := s2.Serve(time.Now()); err != nil || !unclean {
+		t.Fatalf("after a lost commit: unclean=%v err=%v, want a fence", unclean, err)
+	}
+}

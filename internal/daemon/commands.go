@@ -65,6 +65,9 @@ func (h *Handler) Command(ctx context.Context, peer ipc.Peer, name string, f map
 	if !ok {
 		return fmt.Errorf("unknown command %q", name)
 	}
+	// Logins are answered before their commit (store.Record): let the
+	// admin see every login answered so far (audit, status, listings).
+	h.Engine.Store.Settle()
 	a := actorOf(peer)
 	if f["local_override"] == "1" {
 		a = a.LocalOverride()

@@ -201,7 +201,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	now := e.Now()
 	var d policy.Decision
 	var groups []string
-	err = e.Store.View(func(tx *store.Tx) error {
+	err = e.Store.ViewUser(req.User, func(tx *store.Tx) error {
 		in, err := e.input(tx, req.User, now)
 		if err != nil {
 			return err
@@ -234,7 +234,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 // period starts now.
 func (e *Engine) finish(req LoginRequest, v Verdict, activate bool) Verdict {
 	ev := loginEvent(req, v)
-	err := e.Store.Record(func(tx *store.Tx) error {
+	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		if activate {
 			st, err := tx.State(req.User)
 			if err != nil {
@@ -265,7 +265,7 @@ func (e *Engine) internalError(req LoginRequest, conv Conversation, err error) V
 	ev.Detail = err.Error()
 	e.logEvent(ev, err)
 	// Best effort: the store may be the thing that is broken.
-	e.Store.Record(func(tx *store.Tx) error { return e.audit(tx, ev) })
+	e.Store.Record(req.User, func(tx *store.Tx) error { return e.audit(tx, ev) })
 	return v
 }
 
@@ -296,7 +296,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	var lockedNow, byFence bool
 	var lockedUntil time.Time
 	ev := loginEvent(req, Verdict{})
-	err := e.Store.Record(func(tx *store.Tx) error {
+	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		now := e.Now()
 		lockedNow, byFence = false, false
 		ev.Detail = ""

@@ -28,17 +28,25 @@ type batcher struct {
 	mu         sync.Mutex
 	pending    []*batchCall
 	committing bool
-	idle       *sync.Cond // signalled when committing turns false
+	settled    *sync.Cond // broadcast when committing ends or a round settles
+
+	// Rounds are numbered. answered is the last round whose early calls
+	// were answered, settled the last whose commit ended (durable, or
+	// failed and fenced); dirty maps a key (a user) to the last round
+	// holding an answered, unsettled write of it.
+	rounds, answered, settledN uint64
+	dirty                      map[string]uint64
 }
 
 type batchCall struct {
 	fn    func(*Tx) error
 	early bool
+	key   string // what the write is about, for readers that must see it
 	done  chan error // receives exactly once
 }
 
-func (b *batcher) do(s *Store, fn func(*Tx) error, early bool) error {
-	c := &batchCall{fn: fn, early: early, done: make(chan error, 1)}
+func (b *batcher) do(s *Store, fn func(*Tx) error, early bool, key string) error {
+	c := &batchCall{fn: fn, early: early, key: key, done: make(chan error, 1)}
 	b.mu.Lock()
 	b.pending = append(b.pending, c)
 	lead := !b.committing
@@ -65,11 +73,78 @@ func (b *batcher) take() []*batchCall {
 	}
 	if len(calls) == 0 {
 		b.committing = false
-		if b.idle != nil {
-			b.idle.Broadcast()
-		}
+		b.broadcast()
 	}
 	return calls
+}
+
+func (b *batcher) broadcast() {
+	if b.settled != nil {
+		b.settled.Broadcast()
+	}
+}
+
+func (b *batcher) cond() *sync.Cond {
+	if b.settled == nil {
+		b.settled = sync.NewCond(&b.mu)
+	}
+	return b.settled
+}
+
+// answer gives the early calls of a round their answer, first recording
+// which keys that round leaves unsettled.
+func (b *batcher) answer(calls []*batchCall) uint64 {
+	b.mu.Lock()
+	b.rounds++
+	n := b.rounds
+	for _, c := range calls {
+		if c.early && c.key != "" {
+			if b.dirty == nil {
+				b.dirty = map[string]uint64{}
+			}
+			b.dirty[c.key] = n
+		}
+	}
+	b.answered = n
+	b.mu.Unlock()
+	for _, c := range calls {
+		if c.early {
+			c.done <- nil
+		}
+	}
+	return n
+}
+
+// settle records that round n's commit has ended.
+func (b *batcher) settle(n uint64, calls []*batchCall) {
+	b.mu.Lock()
+	b.settledN = n
+	for _, c := range calls {
+		if c.key != "" && b.dirty[c.key] == n {
+			delete(b.dirty, c.key)
+		}
+	}
+	b.broadcast()
+	b.mu.Unlock()
+}
+
+// waitKey waits until every answered write of key has settled, so a
+// read sees it.
+func (b *batcher) waitKey(key string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for n := b.dirty[key]; n != 0 && b.settledN < n; {
+		b.cond().Wait()
+	}
+}
+
+// waitAnswered waits until every write answered so far has settled.
+func (b *batcher) waitAnswered() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for n := b.answered; b.settledN < n; {
+		b.cond().Wait()
+	}
 }
 
 // round runs transactions over what is pending and commits them until
@@ -85,30 +160,26 @@ func (b *batcher) round(s *Store, leader *batchCall) {
 			return
 		}
 		tx, calls := s.runCalls(calls)
-		for _, c := range calls {
-			if c.early {
-				c.done <- nil
-			}
-		}
+		n := b.answer(calls)
 		if leader != nil && leader.early {
-			go b.finish(s, tx, calls)
+			go b.finish(s, tx, n, calls)
 			return
 		}
 		leader = nil
-		b.commit(s, tx, calls)
+		b.commit(s, tx, n, calls)
 	}
 }
 
 // finish commits a leader's round, then goes on as the committer.
-func (b *batcher) finish(s *Store, tx *bolt.Tx, calls []*batchCall) {
-	b.commit(s, tx, calls)
+func (b *batcher) finish(s *Store, tx *bolt.Tx, n uint64, calls []*batchCall) {
+	b.commit(s, tx, n, calls)
 	b.round(s, nil)
 }
 
 // commit makes tx durable and answers the durable calls. A failed commit
 // after early calls were answered means verdicts were given whose record
 // is lost: the store falls back to the fence (fence.go).
-func (b *batcher) commit(s *Store, tx *bolt.Tx, calls []*batchCall) {
+func (b *batcher) commit(s *Store, tx *bolt.Tx, n uint64, calls []*batchCall) {
 	var err error
 	if tx != nil {
 		err = tx.Commit()
@@ -122,19 +193,17 @@ func (b *batcher) commit(s *Store, tx *bolt.Tx, calls []*batchCall) {
 		}
 	}
 	if err != nil && early {
-		s.lostCommit(err)
+		s.lostCommit(err) // before settling: a reader then meets the fence
 	}
+	b.settle(n, calls)
 }
 
 // wait blocks until no commit is under way.
 func (b *batcher) wait() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.idle == nil {
-		b.idle = sync.NewCond(&b.mu)
-	}
 	for b.committing {
-		b.idle.Wait()
+		b.cond().Wait()
 	}
 }
 

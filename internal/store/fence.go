@@ -87,14 +87,26 @@ func (s *Store) setFence(t time.Time) {
 	}
 }
 
-// Record is Batch for a login's outcome: it returns once the transaction
-// that will be committed holds fn's writes, before they are durable (see
-// above). Where no daemon serves the file (Serve was not called), or after
-// a commit failed, it is Batch.
-func (s *Store) Record(fn func(*Tx) error) error {
+// Record is Batch for a login's outcome, the writes about the account
+// user: it returns once the transaction that will be committed holds fn's
+// writes, before they are durable (see above). Where no daemon serves the
+// file (Serve was not called), or after a commit failed, it is Batch.
+func (s *Store) Record(user string, fn func(*Tx) error) error {
 	early := s.serving.on.Load() && !s.serving.lost.Load()
-	return s.batch.do(s, fn, early)
+	return s.batch.do(s, fn, early, user)
 }
+
+// ViewUser is View for a read about user that must see every write
+// Record has answered for that account, such as the next login's first
+// look at its lockout: it waits for those writes' commit, and only theirs.
+func (s *Store) ViewUser(user string, fn func(*Tx) error) error {
+	s.batch.waitKey(user)
+	return s.View(fn)
+}
+
+// Settle waits until every write Record has answered so far is committed,
+// so that what an admin reads next (audit, status, listings) includes it.
+func (s *Store) Settle() { s.batch.waitAnswered() }
 
 // lostCommit handles a commit that failed after its calls were answered:
 // their used steps are not on disk, so the fence rises to now for as long

@@ -37,7 +37,7 @@ func init() {
 		n = 200
 	}
 	for i := 1; i <= n; i++ {
-		err := s.Record(func(tx *Tx) error {
+		err := s.Record("alice", func(tx *Tx) error {
 			if err := tx.PutState("alice", State{LastStep: int64(i)}); err != nil {
 				return err
 			}
@@ -181,7 +181,7 @@ func TestRecordConcurrentWritesLoseNothing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.Record(func(tx *Tx) error {
+			errs[i] = s.Record("alice", func(tx *Tx) error {
 				st, err := tx.State("counter")
 				if err != nil {
 					return err
@@ -224,7 +224,7 @@ func TestLostCommitFencesAndStaysMarked(t *testing.T) {
 	if s.Fence().Before(before) {
 		t.Fatalf("fence %v, want at least %v", s.Fence(), before)
 	}
-	if err := s.Record(func(tx *Tx) error { return tx.PutState("bob", State{LastStep: 9}) }); err != nil {
+	if err := s.Record("alice", func(tx *Tx) error { return tx.PutState("bob", State{LastStep: 9}) }); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.batch.committing; got {
@@ -240,5 +240,38 @@ func TestLostCommitFencesAndStaysMarked(t *testing.T) {
 	defer s2.Close()
 	if unclean, err := s2.Serve(time.Now()); err != nil || !unclean {
 		t.Fatalf("after a lost commit: unclean=%v err=%v, want a fence", unclean, err)
+	}
+}
+
+// What Record answered is what the account's next read sees, although its
+// commit may still be running: a login straight after a failed one must
+// meet the new failure count (and a lockout), and an admin the event.
+func TestViewUserAndSettleSeeAnsweredWrites(t *testing.T) {
+	s, _, _ := openTemp(t)
+	if _, err := s.Serve(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 100; i++ {
+		if err := s.Record("alice", func(tx *Tx) error {
+			if err := tx.PutState("alice", State{Failures: i}); err != nil {
+				return err
+			}
+			return tx.AppendEvent(&Event{Kind: "login", User: "alice", Detail: fmt.Sprint(i)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var st State
+		s.ViewUser("alice", func(tx *Tx) (err error) { st, err = tx.State("alice"); return err })
+		if st.Failures != i {
+			t.Fatalf("read after answer %d saw %d", i, st.Failures)
+		}
+		if i%10 == 0 {
+			s.Settle()
+			var evs []Event
+			s.View(func(tx *Tx) (err error) { evs, err = tx.Events(1); return err })
+			if len(evs) != 1 || evs[0].Detail != fmt.Sprint(i) {
+				t.Fatalf("after Settle the newest event is %+v, want %d", evs, i)
+			}
+		}
 	}
 }

@@ -156,7 +156,7 @@ func (s *Store) Update(fn func(*Tx) error) error {
 // fn may run more than once, so it must compute everything it returns from
 // what it reads inside the transaction.
 func (s *Store) Batch(fn func(*Tx) error) error {
-	return s.batch.do(s, fn, false)
+	return s.batch.do(s, fn, false, "")
 }
 
 // Tx is one transaction with typed, sealed access to the records.

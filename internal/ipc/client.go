@@ -33,21 +33,33 @@ type clientConn struct {
 	timeout time.Duration
 }
 
-func (c Client) dial() (*clientConn, error) {
+// dial connects and sends HELLO and the request line in one write (the
+// daemon's HELLO carries nothing the request depends on, so waiting for it
+// would only add a round trip), then reads the daemon's HELLO.
+func (c Client) dial(verb string, args []string, kv ...string) (*clientConn, error) {
 	t := c.Timeout
 	if t == 0 {
 		t = 10 * time.Second
+	}
+	kind := c.Kind
+	if kind == "" {
+		kind = "cli"
+	}
+	hello, err := Format("HELLO", []string{strconv.Itoa(Version), kind})
+	if err != nil {
+		return nil, err
+	}
+	req, err := Format(verb, args, kv...)
+	if err != nil {
+		return nil, err
 	}
 	nc, err := Dial(c.Path, t)
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v (is it running? start it with `jcmfa-agent run` or `jcmfa-agent service start`, or pass --socket)", ErrUnreachable, c.Path, err)
 	}
 	cc := &clientConn{c: nc, r: bufio.NewReaderSize(nc, MaxLine), timeout: t}
-	kind := c.Kind
-	if kind == "" {
-		kind = "cli"
-	}
-	if err := cc.send("HELLO", []string{strconv.Itoa(Version), kind}); err != nil {
+	nc.SetWriteDeadline(time.Now().Add(t))
+	if _, err := nc.Write([]byte(hello + req)); err != nil {
 		nc.Close()
 		return nil, err
 	}
@@ -104,11 +116,6 @@ func (c Client) Enroll(user string, conv engine.Conversation) (engine.Verdict, e
 }
 
 func (c Client) dialogue(conv engine.Conversation, verb string, kv ...string) (engine.Verdict, error) {
-	cc, err := c.dial()
-	if err != nil {
-		return engine.Verdict{}, err
-	}
-	defer cc.c.Close()
 	// Empty optional fields are left out rather than sent empty.
 	var fields []string
 	for i := 0; i < len(kv); i += 2 {
@@ -116,9 +123,11 @@ func (c Client) dialogue(conv engine.Conversation, verb string, kv ...string) (e
 			fields = append(fields, kv[i], kv[i+1])
 		}
 	}
-	if err := cc.send(verb, nil, fields...); err != nil {
+	cc, err := c.dial(verb, nil, fields...)
+	if err != nil {
 		return engine.Verdict{}, err
 	}
+	defer cc.c.Close()
 	for {
 		l, err := cc.read(cc.timeout)
 		if err != nil {
@@ -161,11 +170,6 @@ func (c Client) Command(name string, fields map[string]string, info func(string)
 
 // Stream is Command for long listings: each row goes to fn as it arrives.
 func (c Client) Stream(name string, fields map[string]string, info func(string), fn func(json.RawMessage) error) error {
-	cc, err := c.dial()
-	if err != nil {
-		return err
-	}
-	defer cc.c.Close()
 	var kv []string
 	for k, v := range fields {
 		kv = append(kv, k, v)
@@ -174,9 +178,11 @@ func (c Client) Stream(name string, fields map[string]string, info func(string),
 	if name == "STATUS" {
 		verb, args = "STATUS", nil
 	}
-	if err := cc.send(verb, args, kv...); err != nil {
+	cc, err := c.dial(verb, args, kv...)
+	if err != nil {
 		return err
 	}
+	defer cc.c.Close()
 	for {
 		l, err := cc.read(cc.timeout)
 		if err != nil {

@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
-// TestBatchFailureIsItsOwn: among concurrent writes sharing commits, one
-// that fails (or panics) gets its error, writes nothing, and every other
-// write is committed.
-func TestBatchFailureIsItsOwn(t *testing.T) {
+// TestRecordFailureIsItsOwn: among concurrent logins sharing the rolling
+// transaction, one whose write fails (or panics) gets its error, and every
+// other write is committed.
+func TestRecordFailureIsItsOwn(t *testing.T) {
 	s, _, _ := openTemp(t)
+	if _, err := s.Serve(time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	errBad := errors.New("bad write")
 	var wg sync.WaitGroup
 	errs := make([]error, 200)
@@ -19,21 +23,20 @@ func TestBatchFailureIsItsOwn(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = s.Batch(func(tx *Tx) error {
-				if err := tx.PutState(fmt.Sprint("u", i), State{LastStep: int64(i)}); err != nil {
-					return err
-				}
+			name := fmt.Sprint("u", i)
+			errs[i] = s.Record(name, func(tx *Tx) error {
 				switch i {
 				case 7:
-					return errBad
+					return errBad // checks fail before anything is written
 				case 11:
 					panic("boom")
 				}
-				return nil
+				return tx.PutState(name, State{LastStep: int64(i)})
 			})
 		}()
 	}
 	wg.Wait()
+	s.Settle()
 	s.View(func(tx *Tx) error {
 		for i, err := range errs {
 			switch {
@@ -48,4 +51,34 @@ func TestBatchFailureIsItsOwn(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// The rolling transaction is committed by its timer: a write answered
+// early is on disk within commitDelay without anyone asking.
+func TestRecordIsCommittedByTheTimer(t *testing.T) {
+	s, _, _ := openTemp(t)
+	if _, err := s.Serve(time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Record("alice", func(tx *Tx) error { return tx.PutState("alice", State{LastStep: 42}) }); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s.batch.mu.Lock()
+		open := s.batch.tx != nil
+		s.batch.mu.Unlock()
+		if !open {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("rolling transaction still open after 5 s")
+		}
+		time.Sleep(commitDelay / 2)
+	}
+	var st State
+	s.View(func(tx *Tx) (err error) { st, err = tx.State("alice"); return err })
+	if st.LastStep != 42 {
+		t.Fatalf("committed state %+v", st)
+	}
 }

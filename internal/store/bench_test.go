@@ -67,14 +67,14 @@ func BenchmarkReadUser(b *testing.B) {
 	}
 }
 
-// BenchmarkBatchCommit: one writer at a time saving one user's living data
-// with Batch: the latency of one durable commit (fsync included).
-func BenchmarkBatchCommit(b *testing.B) {
+// BenchmarkUpdateCommit: one writer at a time saving one user's living
+// data with Update: the latency of one durable commit (fsync included).
+func BenchmarkUpdateCommit(b *testing.B) {
 	s := benchStore(b, 10000)
 	i := 0
 	for b.Loop() {
 		i++
-		err := s.Batch(func(tx *Tx) error {
+		err := s.Update(func(tx *Tx) error {
 			return tx.PutState(fmt.Sprintf("user%d", i%10000), State{LastStep: int64(i)})
 		})
 		if err != nil {
@@ -83,19 +83,40 @@ func BenchmarkBatchCommit(b *testing.B) {
 	}
 }
 
-// BenchmarkBatchCommitParallel: 64 writers per CPU saving living data with
-// Batch at once, as concurrent logins do: they share commits.
-func BenchmarkBatchCommitParallel(b *testing.B) {
+// BenchmarkRecord: the same through Record on a served store, as the
+// daemon's logins write: the rolling transaction, committed every
+// commitDelay.
+func BenchmarkRecord(b *testing.B) {
 	s := benchStore(b, 10000)
+	if _, err := s.Serve(time.Now()); err != nil {
+		b.Fatal(err)
+	}
+	i := 0
+	for b.Loop() {
+		i++
+		name := fmt.Sprintf("user%d", i%10000)
+		err := s.Record(name, func(tx *Tx) error { return tx.PutState(name, State{LastStep: int64(i)}) })
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRecordParallel: 64 writers per CPU at once, as concurrent
+// logins write.
+func BenchmarkRecordParallel(b *testing.B) {
+	s := benchStore(b, 10000)
+	if _, err := s.Serve(time.Now()); err != nil {
+		b.Fatal(err)
+	}
 	var n atomic.Int64
 	b.SetParallelism(64)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := n.Add(1)
-			err := s.Batch(func(tx *Tx) error {
-				return tx.PutState(fmt.Sprintf("user%d", i%10000), State{LastStep: i})
-			})
+			name := fmt.Sprintf("user%d", i%10000)
+			err := s.Record(name, func(tx *Tx) error { return tx.PutState(name, State{LastStep: i}) })
 			if err != nil {
 				b.Error(err)
 				return

@@ -87,26 +87,30 @@ func (s *Store) setFence(t time.Time) {
 	}
 }
 
-// Record is Batch for a login's outcome, the writes about the account
-// user: it returns once the transaction that will be committed holds fn's
-// writes, before they are durable (see above). Where no daemon serves the
-// file (Serve was not called), or after a commit failed, it is Batch.
+// Record runs fn, a login's writes about the account user, in the
+// rolling transaction (batch.go) and returns before they are durable (see
+// above). fn must check everything before it writes: a failed fn keeps
+// what it wrote. Where no daemon serves the file (Serve was not called),
+// or after a commit failed, it is Update.
 func (s *Store) Record(user string, fn func(*Tx) error) error {
-	early := s.serving.on.Load() && !s.serving.lost.Load()
-	return s.batch.do(s, fn, early, user)
+	if !s.serving.on.Load() || s.serving.lost.Load() {
+		return s.Update(fn)
+	}
+	return s.batch.record(s, user, fn)
 }
 
 // ViewUser is View for a read about user that must see every write
 // Record has answered for that account, such as the next login's first
-// look at its lockout: it waits for those writes' commit, and only theirs.
+// look at its lockout: if the rolling transaction holds such writes, it is
+// committed first. Reads about other accounts never wait.
 func (s *Store) ViewUser(user string, fn func(*Tx) error) error {
-	s.batch.waitKey(user)
+	s.batch.flushKey(s, user)
 	return s.View(fn)
 }
 
-// Settle waits until every write Record has answered so far is committed,
-// so that what an admin reads next (audit, status, listings) includes it.
-func (s *Store) Settle() { s.batch.waitAnswered() }
+// Settle commits every write Record has answered so far, so that what an
+// admin reads next (audit, status, listings) includes it.
+func (s *Store) Settle() { s.batch.flush(s) }
 
 // lostCommit handles a commit that failed after its calls were answered:
 // their used steps are not on disk, so the fence rises to now for as long

@@ -127,10 +127,10 @@ func (s *Store) init() error {
 	})
 }
 
-// Close waits for the commit under way, clears the serving mark (a clean
-// stop: no fence at the next start) and closes the file.
+// Close commits the logins' rolling transaction, clears the serving mark
+// (a clean stop: no fence at the next start) and closes the file.
 func (s *Store) Close() error {
-	s.batch.wait()
+	s.batch.flush(s)
 	err := s.unserve()
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
@@ -146,17 +146,12 @@ func (s *Store) View(fn func(*Tx) error) error {
 	return s.db.View(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, s: s}) })
 }
 
-// Update runs fn in a read-write transaction, committed when fn returns nil.
+// Update runs fn in a read-write transaction, committed (durably) when fn
+// returns nil. The logins' rolling transaction is committed first, so
+// Update neither waits for its timer nor overtakes it.
 func (s *Store) Update(fn func(*Tx) error) error {
+	s.batch.flush(s)
 	return s.db.Update(func(tx *bolt.Tx) error { return fn(&Tx{tx: tx, s: s}) })
-}
-
-// Batch is Update for many concurrent small writers: they share one commit
-// (group commit, batch.go). It returns once fn's changes are durable.
-// fn may run more than once, so it must compute everything it returns from
-// what it reads inside the transaction.
-func (s *Store) Batch(fn func(*Tx) error) error {
-	return s.batch.do(s, fn, false, "")
 }
 
 // Tx is one transaction with typed, sealed access to the records.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"sync"
@@ -96,14 +97,15 @@ func (b *batcher) flush(s *Store) {
 	b.mu.Unlock()
 }
 
-// flushKey commits the rolling transaction now if it holds writes of key,
-// so that a read of key sees them.
-func (b *batcher) flushKey(s *Store, key string) {
+// pendingState returns a copy of the state record of key as the rolling
+// transaction holds it, if that transaction wrote it (nil raw: deleted).
+func (b *batcher) pendingState(key string) (raw []byte, dirty bool) {
 	b.mu.Lock()
-	if _, ok := b.dirty[key]; ok {
-		b.commitLocked(s)
+	defer b.mu.Unlock()
+	if _, ok := b.dirty[key]; !ok || b.tx == nil {
+		return nil, false
 	}
-	b.mu.Unlock()
+	return bytes.Clone(b.tx.Bucket(bucketState).Get([]byte(key))), true
 }
 
 var errPanicked = errors.New("store write panicked")

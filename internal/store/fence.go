@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+
+	bolt "go.etcd.io/bbolt"
 	"sync/atomic"
 	"time"
 )
@@ -101,11 +103,24 @@ func (s *Store) Record(user string, fn func(*Tx) error) error {
 
 // ViewUser is View for a read about user that must see every write
 // Record has answered for that account, such as the next login's first
-// look at its lockout: if the rolling transaction holds such writes, it is
-// committed first. Reads about other accounts never wait.
+// look at its lockout: the account's state comes from the rolling
+// transaction when that holds a newer one (Record writes only state and
+// audit events). Nothing waits for a commit.
 func (s *Store) ViewUser(user string, fn func(*Tx) error) error {
-	s.batch.flushKey(s, user)
-	return s.View(fn)
+	raw, dirty := s.batch.pendingState(user)
+	return s.db.View(func(tx *bolt.Tx) error {
+		t := &Tx{tx: tx, s: s}
+		if dirty {
+			t.pending = &pendingState{user: user, raw: raw}
+		}
+		return fn(t)
+	})
+}
+
+// pendingState is an account's state as the rolling transaction holds it.
+type pendingState struct {
+	user string
+	raw  []byte // nil: none
 }
 
 // Settle commits every write Record has answered so far, so that what an

@@ -156,8 +156,9 @@ func (s *Store) Update(fn func(*Tx) error) error {
 
 // Tx is one transaction with typed, sealed access to the records.
 type Tx struct {
-	tx *bolt.Tx
-	s  *Store
+	tx      *bolt.Tx
+	s       *Store
+	pending *pendingState // ViewUser: an account's state not yet committed
 }
 
 func (t *Tx) get(bucket, key []byte, v any) (bool, error) {
@@ -273,6 +274,12 @@ func (t *Tx) UserCount() int { return t.tx.Bucket(bucketUsers).Stats().KeyN }
 // State returns a user's living data (zero if none yet).
 func (t *Tx) State(name string) (State, error) {
 	var st State
+	if p := t.pending; p != nil && p.user == name {
+		if p.raw == nil {
+			return st, nil
+		}
+		return st, t.decode(bucketState, []byte(name), p.raw, &st)
+	}
 	_, err := t.get(bucketState, []byte(name), &st)
 	return st, err
 }

@@ -16,6 +16,18 @@ type configCache struct {
 	mu       sync.Mutex
 	settings cachedSettings
 	policies map[string]cachedPolicy
+	users    map[string]cachedUser
+}
+
+// userCacheMax bounds the cached user records. A login reads its user
+// record twice (to decide, then in the rolling transaction), so a small
+// cache of recent logins saves the second open and decode; it is emptied
+// when full rather than kept in LRU order.
+const userCacheMax = 4096
+
+type cachedUser struct {
+	raw []byte
+	val User
 }
 
 type cachedSettings struct {
@@ -65,4 +77,32 @@ func (c *configCache) putPolicy(key, raw []byte, p Policy) {
 		clear(c.policies)
 	}
 	c.policies[string(key)] = cachedPolicy{raw: bytes.Clone(raw), val: p}
+}
+
+func (c *configCache) getUser(key, raw []byte) (User, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.users[string(key)]
+	if !ok || !bytes.Equal(e.raw, raw) {
+		return User{}, false
+	}
+	u := e.val
+	if u.TOTP != nil { // callers may change what they got
+		sec := *u.TOTP
+		u.TOTP = &sec
+	}
+	return u, true
+}
+
+func (c *configCache) putUser(key, raw []byte, u User) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.users == nil || len(c.users) >= userCacheMax {
+		c.users = make(map[string]cachedUser, 64)
+	}
+	if u.TOTP != nil {
+		sec := *u.TOTP
+		u.TOTP = &sec
+	}
+	c.users[string(key)] = cachedUser{raw: bytes.Clone(raw), val: u}
 }

@@ -216,12 +216,19 @@ func (t *Tx) PutSettings(st Settings) error { return t.put(bucketConfig, keySett
 
 // User returns the named user's record; found is false if there is none.
 func (t *Tx) User(name string) (u User, found bool, err error) {
-	raw := t.tx.Bucket(bucketUsers).Get([]byte(name))
+	key := []byte(name)
+	raw := t.tx.Bucket(bucketUsers).Get(key)
 	if raw == nil {
 		return User{}, false, nil
 	}
-	u, err = t.userFrom([]byte(name), raw)
-	return u, err == nil, err
+	if u, ok := t.s.cache.getUser(key, raw); ok {
+		return u, true, nil
+	}
+	if u, err = t.userFrom(key, raw); err != nil {
+		return User{}, false, err
+	}
+	t.s.cache.putUser(key, raw, u)
+	return u, true, nil
 }
 
 // userFrom opens a user record and checks it is the one its key names.

@@ -288,3 +288,36 @@ func TestConfigCacheFollowsEveryWrite(t *testing.T) {
 		return nil
 	})
 }
+
+// User records are cached by their sealed bytes: what a caller does to the
+// record it got never changes what the next read returns, and a rewrite
+// (fresh nonce) is read anew.
+func TestUserCacheIsInvisible(t *testing.T) {
+	s, _, _ := openTemp(t)
+	put := func(key string) {
+		t.Helper()
+		if err := s.Update(func(tx *Tx) error {
+			return tx.PutUser(User{Name: "alice", TOTP: &Secret{Key: key, Digits: 6, Period: 30}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get := func() User {
+		t.Helper()
+		var u User
+		if err := s.View(func(tx *Tx) (err error) { u, _, err = tx.User("alice"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	put("AAAA")
+	u := get()
+	u.TOTP.Key = "changed by a caller"
+	if got := get().TOTP.Key; got != "AAAA" {
+		t.Fatalf("second read gave %q", got)
+	}
+	put("BBBB")
+	if got := get().TOTP.Key; got != "BBBB" {
+		t.Fatalf("read after a rewrite gave %q", got)
+	}
+}

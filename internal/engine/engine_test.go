@@ -451,7 +451,7 @@ func TestLoginLooksUpGroupsOnce(t *testing.T) {
 // next daemon finds the serving mark and fences: no code of a step up to
 // the restart's plus the skew is accepted, and refusing one is not counted
 // against the person.
-func TestUncleanRestartFencesRecentCodes(t *testing.T) {
+func TestUncleanRestartFencesRecentCodes(t *testing.T) { // D13
 	f := newFixture(t)
 	sec := f.enroll("alice")
 	if unclean, err := f.eng.Store.Serve(f.clock); err != nil || unclean {

@@ -100,8 +100,13 @@ func (s *Server) worker(ctx context.Context, c net.Conn, sem chan struct{}, hand
 	defer s.wg.Done()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
+	// The line buffers too are the worker's, reset for each connection:
+	// 8 KiB a login was most of the daemon's allocation.
+	r, w := bufio.NewReaderSize(nil, MaxLine), bufio.NewWriterSize(nil, MaxLine)
 	for {
-		s.serveConn(ctx, c)
+		r.Reset(c)
+		w.Reset(c)
+		s.serveConn(ctx, c, r, w)
 		<-sem
 		idle.Reset(workerIdle)
 		select {
@@ -173,9 +178,9 @@ func (ss *session) refuse(reason, text string) {
 	ss.write("VERDICT", []string{engine.Deny}, "reason", reason)
 }
 
-func (s *Server) serveConn(ctx context.Context, c net.Conn) {
+func (s *Server) serveConn(ctx context.Context, c net.Conn, r *bufio.Reader, w *bufio.Writer) {
 	defer c.Close()
-	ss := &session{s: s, c: c, r: bufio.NewReaderSize(c, MaxLine), w: bufio.NewWriterSize(c, MaxLine)}
+	ss := &session{s: s, c: c, r: r, w: w}
 	defer ss.flush()
 	peer, err := peerOf(c, s.AdminUID)
 	if err != nil {

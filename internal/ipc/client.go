@@ -57,7 +57,9 @@ func (c Client) dial(verb string, args []string, kv ...string) (*clientConn, err
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s: %v (is it running? start it with `jcmfa-agent run` or `jcmfa-agent service start`, or pass --socket)", ErrUnreachable, c.Path, err)
 	}
-	cc := &clientConn{c: nc, r: bufio.NewReaderSize(nc, MaxLine), timeout: t}
+	// Lines from the daemon are short but for QR rows and listing rows;
+	// readRaw takes longer ones in pieces.
+	cc := &clientConn{c: nc, r: bufio.NewReaderSize(nc, 512), timeout: t}
 	nc.SetWriteDeadline(time.Now().Add(t))
 	if _, err := nc.Write([]byte(hello + req)); err != nil {
 		nc.Close()

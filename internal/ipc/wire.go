@@ -222,7 +222,21 @@ func ReadLine(r *bufio.Reader) (Line, error) {
 }
 
 func readRaw(r *bufio.Reader) (string, error) {
-	var buf []byte
+	// Most lines fit the reader's buffer: one copy, into the string.
+	chunk, err := r.ReadSlice('\n')
+	if err == nil && len(chunk) <= MaxLine {
+		return string(chunk[:len(chunk)-1]), nil
+	}
+	buf := append([]byte(nil), chunk...)
+	if len(buf) > MaxLine {
+		return "", protoErr("line longer than %d bytes", MaxLine)
+	}
+	if !errors.Is(err, bufio.ErrBufferFull) {
+		if errors.Is(err, io.EOF) && len(buf) > 0 {
+			return "", protoErr("connection closed in the middle of a line")
+		}
+		return "", err
+	}
 	for {
 		chunk, err := r.ReadSlice('\n')
 		buf = append(buf, chunk...)

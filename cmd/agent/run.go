@@ -18,6 +18,7 @@ import (
 // program adapts daemon.Run to the service manager's Start/Stop.
 type program struct {
 	cfg    daemon.Config
+	logOut *logWriter // flushed when the daemon stops
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -29,6 +30,7 @@ func (p *program) Start(service.Service) error {
 		err := daemon.Run(ctx, p.cfg)
 		if err != nil {
 			p.cfg.Log.Error("daemon stopped", "error", err.Error())
+			p.flushLog()
 			fmt.Fprintln(os.Stderr, "jcmfa-agent:", err)
 			os.Exit(1)
 		}
@@ -39,7 +41,15 @@ func (p *program) Start(service.Service) error {
 
 func (p *program) Stop(service.Service) error {
 	p.cancel()
-	return <-p.done
+	err := <-p.done
+	p.flushLog()
+	return err
+}
+
+func (p *program) flushLog() {
+	if p.logOut != nil {
+		p.logOut.Flush()
+	}
 }
 
 func serviceConfig(stateDir, socket string) *service.Config {
@@ -76,8 +86,9 @@ administers.`,
 				return err
 			}
 			tuneGC()
-			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-			prg := &program{cfg: daemon.Config{StateDir: abs, Socket: c.socket, Log: log}}
+			out := newLogWriter(os.Stderr)
+			log := slog.New(slog.NewJSONHandler(out, nil))
+			prg := &program{cfg: daemon.Config{StateDir: abs, Socket: c.socket, Log: log}, logOut: out}
 			s, err := service.New(prg, serviceConfig(abs, c.socket))
 			if err != nil {
 				return err

@@ -150,12 +150,10 @@ AuthorizationResult jcmfa_ap_verify(const struct jcmfa_ap_config *cfg, const cha
 {
 	struct notes nt;
 	struct jcmfa_ui ui;
-	struct jcmfa_io io;
-	struct jcmfa_unix conn;
 	struct jcmfa_request req;
 	struct jcmfa_result res;
 	AuthorizationResult r;
-	int rc, saved_errno = 0;
+	int saved_errno = 0;
 
 	memset(&nt, 0, sizeof nt);
 	nt.cfg = cfg;
@@ -176,18 +174,7 @@ AuthorizationResult jcmfa_ap_verify(const struct jcmfa_ap_config *cfg, const cha
 	 * authenticator. The daemon then treats enrollment as out of band. */
 	req.interactive = 0;
 
-	memset(&res, 0, sizeof res);
-	rc = jcmfa_unix_connect(&conn, &io, cfg->socket, cfg->timeout_s * 1000);
-	if (rc != JCMFA_OK) {
-		saved_errno = errno;
-		res.verdict = JCMFA_BROKEN;
-		res.err = rc;
-	} else {
-		jcmfa_login(&io, &ui, &req, &res);
-		if (res.verdict == JCMFA_BROKEN && res.err == JCMFA_E_IO)
-			saved_errno = errno;
-		jcmfa_unix_close(&conn);
-	}
+	jcmfa_unix_login(cfg->socket, cfg->timeout_s * 1000, &ui, &req, &res, &saved_errno);
 
 	switch (res.verdict) {
 	case JCMFA_ALLOW:

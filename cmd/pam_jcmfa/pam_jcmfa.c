@@ -288,8 +288,6 @@ JCMFA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	struct config cfg;
 	struct ui_ctx uctx;
 	struct jcmfa_ui ui;
-	struct jcmfa_io io;
-	struct jcmfa_unix conn;
 	struct jcmfa_request req;
 	struct jcmfa_result res;
 	const char *user = NULL, *service, *rhost, *tty;
@@ -329,21 +327,10 @@ JCMFA_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, co
 	ui.ask = ui_ask;
 	ui.trace = ui_trace;
 
-	memset(&res, 0, sizeof res);
-	rc = jcmfa_unix_connect(&conn, &io, cfg.socket, cfg.timeout_s * 1000);
-	if (rc != JCMFA_OK) {
-		saved_errno = errno;
-		res.verdict = JCMFA_BROKEN;
-		res.err = rc;
-	} else {
-		if (cfg.debug)
-			pam_syslog(pamh, LOG_DEBUG, "connected to %s for %s (surface %s)", cfg.socket, user,
-			           req.surface);
-		jcmfa_login(&io, &ui, &req, &res);
-		if (res.verdict == JCMFA_BROKEN && res.err == JCMFA_E_IO)
-			saved_errno = errno;
-		jcmfa_unix_close(&conn);
-	}
+	if (cfg.debug)
+		pam_syslog(pamh, LOG_DEBUG, "asking the daemon at %s about %s (surface %s)", cfg.socket, user,
+		           req.surface);
+	jcmfa_unix_login(cfg.socket, cfg.timeout_s * 1000, &ui, &req, &res, &saved_errno);
 
 	switch (res.verdict) {
 	case JCMFA_ALLOW:

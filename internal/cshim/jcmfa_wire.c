@@ -880,4 +880,28 @@ void jcmfa_unix_close(struct jcmfa_unix *u)
 		u->fd = -1;
 	}
 }
+
+enum jcmfa_verdict jcmfa_unix_login(const char *path, int timeout_ms, const struct jcmfa_ui *ui,
+                                    const struct jcmfa_request *req, struct jcmfa_result *res,
+                                    int *saved_errno)
+{
+	struct jcmfa_unix conn;
+	struct jcmfa_io io;
+	int rc;
+
+	*saved_errno = 0;
+	rc = jcmfa_unix_connect(&conn, &io, path, timeout_ms);
+	if (rc != JCMFA_OK) {
+		*saved_errno = errno;
+		memset(res, 0, sizeof *res);
+		res->verdict = JCMFA_BROKEN;
+		res->err = rc;
+		return res->verdict;
+	}
+	jcmfa_login(&io, ui, req, res);
+	if (res->verdict == JCMFA_BROKEN && res->err == JCMFA_E_IO)
+		*saved_errno = errno;
+	jcmfa_unix_close(&conn); /* keeps errno */
+	return res->verdict;
+}
 #endif

@@ -248,6 +248,16 @@ struct jcmfa_unix {
  */
 int jcmfa_unix_connect(struct jcmfa_unix *u, struct jcmfa_io *io, const char *path, int timeout_ms);
 void jcmfa_unix_close(struct jcmfa_unix *u);
+
+/*
+ * One whole login over the Unix socket at path, as the PAM module and the
+ * macOS plugin make it: connect, jcmfa_login, close. A failed connect is a
+ * BROKEN result with its error. *saved_errno gets errno of a failed
+ * connect or of a transport error mid-dialogue (for the host's log), else 0.
+ */
+enum jcmfa_verdict jcmfa_unix_login(const char *path, int timeout_ms, const struct jcmfa_ui *ui,
+                                    const struct jcmfa_request *req, struct jcmfa_result *res,
+                                    int *saved_errno);
 #endif
 
 #ifdef __cplusplus

@@ -298,8 +298,6 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	ev := loginEvent(req, Verdict{})
 	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		now := e.Now()
-		lockedNow, byFence = false, false
-		ev.Detail = ""
 		in, err := e.inputWith(tx, req.User, now, known)
 		if err != nil {
 			return err

@@ -28,7 +28,7 @@ const (
 type batcher struct {
 	mu    sync.Mutex
 	tx    *bolt.Tx            // the rolling transaction, or nil
-	gen   uint64              // which rolling transaction a timer is for
+	gen   uint64              // which rolling transaction a timer is for (one per open)
 	n     int                 // writes in tx
 	dirty map[string]struct{} // accounts with writes in tx
 	timer *time.Timer
@@ -83,7 +83,6 @@ func (b *batcher) commitLocked(s *Store) {
 	b.timer.Stop()
 	err := b.tx.Commit()
 	b.tx, b.n = nil, 0
-	b.gen++
 	clear(b.dirty)
 	if err != nil {
 		s.lostCommit(err)

@@ -86,12 +86,7 @@ func (c *configCache) getUser(key, raw []byte) (User, bool) {
 	if !ok || !bytes.Equal(e.raw, raw) {
 		return User{}, false
 	}
-	u := e.val
-	if u.TOTP != nil { // callers may change what they got
-		sec := *u.TOTP
-		u.TOTP = &sec
-	}
-	return u, true
+	return ownSecret(e.val), true
 }
 
 func (c *configCache) putUser(key, raw []byte, u User) {
@@ -100,9 +95,15 @@ func (c *configCache) putUser(key, raw []byte, u User) {
 	if c.users == nil || len(c.users) >= userCacheMax {
 		c.users = make(map[string]cachedUser, 64)
 	}
+	c.users[string(key)] = cachedUser{raw: bytes.Clone(raw), val: ownSecret(u)}
+}
+
+// ownSecret gives u a copy of its secret, so that the cache and its
+// callers never share one a caller may change.
+func ownSecret(u User) User {
 	if u.TOTP != nil {
 		sec := *u.TOTP
 		u.TOTP = &sec
 	}
-	c.users[string(key)] = cachedUser{raw: bytes.Clone(raw), val: u}
+	return u
 }

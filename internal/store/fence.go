@@ -2,10 +2,10 @@ package store
 
 import (
 	"fmt"
-
-	bolt "go.etcd.io/bbolt"
 	"sync/atomic"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 )
 
 // A login's outcome (the time step it used, its failure count, its audit
@@ -50,7 +50,6 @@ func (s *Store) Serve(now time.Time) (unclean bool, err error) {
 		if err != nil {
 			return err
 		}
-		fence = time.Time{}
 		if _, err := t.get(bucketMeta, keyFence, &fence); err != nil {
 			return err
 		}

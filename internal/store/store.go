@@ -298,8 +298,8 @@ func (t *Tx) releasePages() {
 // mmap, so every page a login or a listing touched otherwise stays counted
 // in the daemon's RSS.
 func (s *Store) ReleasePages() {
-	s.db.View(func(tx *bolt.Tx) error {
-		releaseMapped(s.db.Info().Data, tx.Size())
+	s.View(func(t *Tx) error {
+		t.releasePages()
 		return nil
 	})
 }

@@ -1,11 +1,8 @@
 package store
 
 import (
-	"bufio"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,15 +26,9 @@ func genBundle(g, users int) Bundle {
 // The child half of TestKilledDuringApplyLeavesOneWholeBundle: applies
 // 10,000-user bundles of growing generations until killed.
 func init() {
-	path := os.Getenv("JCMFA_APPLY_CRASHER")
-	if path == "" {
+	s := childStore("applier")
+	if s == nil {
 		return
-	}
-	key, _ := hex.DecodeString(os.Getenv("JCMFA_CRASH_KEY"))
-	s, err := Open(path, key, Options{})
-	if err != nil {
-		fmt.Println("open:", err)
-		os.Exit(1)
 	}
 	var start int
 	s.View(func(tx *Tx) error { r, _, _ := tx.Fleet(); start = int(r.Serial); return nil })
@@ -60,13 +51,7 @@ func TestKilledDuringApplyLeavesOneWholeBundle(t *testing.T) {
 	}
 	s.Close()
 	for round, delay := range []time.Duration{0, 7 * time.Millisecond, 23 * time.Millisecond, 61 * time.Millisecond} {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "JCMFA_APPLY_CRASHER="+path, "JCMFA_CRASH_KEY="+hex.EncodeToString(key))
-		out, _ := cmd.StdoutPipe()
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
+		cmd, sc := startChild(t, "applier", path, key)
 		seen := 0
 		for sc.Scan() && seen < 2+round {
 			if !strings.HasPrefix(sc.Text(), "applying") {

@@ -13,18 +13,48 @@ import (
 	"time"
 )
 
-// The child half of TestKilledMidWriteKeepsCommittedRecords: writes 500
-// users, one transaction each, and reports each commit on stdout.
-func init() {
-	path := os.Getenv("JCMFA_CRASH_WRITER")
-	if path == "" {
-		return
+// Crash tests run half of themselves in a child: this test binary again,
+// started by startChild with the store's path and key, killed with
+// SIGKILL at some point. The child's init() recognises its role with
+// childStore and reports progress on stdout.
+
+// startChild runs the child half named role on the store at path.
+func startChild(t *testing.T, role, path string, key []byte, env ...string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), append(env, "JCMFA_CHILD="+role, "JCMFA_CRASH_STORE="+path,
+		"JCMFA_CRASH_KEY="+hex.EncodeToString(key))...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, bufio.NewScanner(out)
+}
+
+// childStore opens the store if this process is the child half named
+// role (nil otherwise), exiting with the error on stdout if it cannot.
+func childStore(role string) *Store {
+	if os.Getenv("JCMFA_CHILD") != role {
+		return nil
 	}
 	key, _ := hex.DecodeString(os.Getenv("JCMFA_CRASH_KEY"))
-	s, err := Open(path, key, Options{})
+	s, err := Open(os.Getenv("JCMFA_CRASH_STORE"), key, Options{})
 	if err != nil {
 		fmt.Println("open:", err)
 		os.Exit(1)
+	}
+	return s
+}
+
+// The child half of TestKilledMidWriteKeepsCommittedRecords: writes 500
+// users, one transaction each, and reports each commit on stdout.
+func init() {
+	s := childStore("writer")
+	if s == nil {
+		return
 	}
 	for i := 0; i < 500; i++ {
 		name := "user" + strconv.Itoa(i)
@@ -51,16 +81,7 @@ func TestKilledMidWriteKeepsCommittedRecords(t *testing.T) {
 	path := filepath.Join(dir, "jcmfa.db")
 	key := testKey(t)
 	for round, killAfter := range []int{1, 137, 400} {
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "JCMFA_CRASH_WRITER="+path, "JCMFA_CRASH_KEY="+hex.EncodeToString(key))
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(out)
+		cmd, sc := startChild(t, "writer", path, key)
 		committed := -1
 		for sc.Scan() {
 			var n int

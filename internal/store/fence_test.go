@@ -1,12 +1,9 @@
 package store
 
 import (
-	"bufio"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -19,17 +16,12 @@ import (
 // as a daemon would send its verdict; with JCMFA_FENCE_CLOSE it then
 // closes cleanly.
 func init() {
-	path := os.Getenv("JCMFA_FENCE_WRITER")
-	if path == "" {
+	s := childStore("server")
+	if s == nil {
 		return
 	}
-	key, _ := hex.DecodeString(os.Getenv("JCMFA_CRASH_KEY"))
-	s, err := Open(path, key, Options{})
-	if err == nil {
-		_, err = s.Serve(time.Now())
-	}
-	if err != nil {
-		fmt.Println("open:", err)
+	if _, err := s.Serve(time.Now()); err != nil {
+		fmt.Println("serve:", err)
 		os.Exit(1)
 	}
 	n := 100000
@@ -56,21 +48,20 @@ func init() {
 	os.Exit(0)
 }
 
-func fenceChild(t *testing.T, path string, key []byte, close bool) (*exec.Cmd, *bufio.Scanner) {
+// serveAgain opens the store at path as the next daemon would, and
+// reports whether it found an unclean stop.
+func serveAgain(t *testing.T, path string, key []byte) (*Store, bool) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "JCMFA_FENCE_WRITER="+path, "JCMFA_CRASH_KEY="+hex.EncodeToString(key))
-	if close {
-		cmd.Env = append(cmd.Env, "JCMFA_FENCE_CLOSE=1")
-	}
-	out, err := cmd.StdoutPipe()
+	s, err := Open(path, key, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
+	t.Cleanup(func() { s.Close() })
+	unclean, err := s.Serve(time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
-	return cmd, bufio.NewScanner(out)
+	return s, unclean
 }
 
 func lastStepOf(t *testing.T, s *Store) int64 {
@@ -91,7 +82,7 @@ func TestKilledAfterEarlyAnswersRaisesTheFence(t *testing.T) {
 	path := filepath.Join(dir, "jcmfa.db")
 	key := testKey(t)
 	for round, killAfter := range []int{1, 300, 3000} {
-		cmd, sc := fenceChild(t, path, key, false)
+		cmd, sc := startChild(t, "server", path, key)
 		answered := 0
 		for answered < killAfter && sc.Scan() {
 			if _, err := fmt.Sscanf(sc.Text(), "answered %d", &answered); err != nil {
@@ -127,13 +118,8 @@ func TestKilledAfterEarlyAnswersRaisesTheFence(t *testing.T) {
 		}
 	}
 	// The clean close above cleared the mark: no fence next time.
-	s, err := Open(path, key, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if unclean, err := s.Serve(time.Now()); err != nil || unclean {
-		t.Fatalf("after a clean close: unclean=%v err=%v", unclean, err)
+	if _, unclean := serveAgain(t, path, key); unclean {
+		t.Fatal("a clean close was taken for a crash")
 	}
 }
 
@@ -143,7 +129,7 @@ func TestCleanCloseKeepsEveryAnswer(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "state")
 	path := filepath.Join(dir, "jcmfa.db")
 	key := testKey(t)
-	cmd, sc := fenceChild(t, path, key, true)
+	cmd, sc := startChild(t, "server", path, key, "JCMFA_FENCE_CLOSE=1")
 	answered := 0
 	for sc.Scan() {
 		fmt.Sscanf(sc.Text(), "answered %d", &answered)
@@ -151,13 +137,9 @@ func TestCleanCloseKeepsEveryAnswer(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("child: %v (last line %q)", err, sc.Text())
 	}
-	s, err := Open(path, key, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if unclean, err := s.Serve(time.Now()); err != nil || unclean {
-		t.Fatalf("after a clean close: unclean=%v err=%v", unclean, err)
+	s, unclean := serveAgain(t, path, key)
+	if unclean {
+		t.Fatal("a clean close was taken for a crash")
 	}
 	if !s.Fence().IsZero() {
 		t.Fatalf("fence %v after a clean stop", s.Fence())
@@ -237,13 +219,8 @@ func TestLostCommitFencesAndStaysMarked(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s2, err := Open(path, key, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
-	if unclean, err := s2.Serve(time.Now()); err != nil || !unclean {
-		t.Fatalf("after a lost commit: unclean=%v err=%v, want a fence", unclean, err)
+	if _, unclean := serveAgain(t, path, key); !unclean {
+		t.Fatal("after a lost commit the next daemon found a clean stop, want a fence")
 	}
 }
 

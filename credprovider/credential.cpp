@@ -1,6 +1,7 @@
 #include "credential.h"
 #include "guid.h"
 #include "relay.h"
+#include "unknown.h"
 
 #include <wincred.h>
 #include <new>
@@ -56,25 +57,17 @@ HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const Settin
 
 STDMETHODIMP Credential::QueryInterface(REFIID riid, void **ppv)
 {
-	if (ppv == NULL)
-		return E_POINTER;
-	if (IsEqualIID(riid, IID_IUnknown) || IsEqualIID(riid, IID_ICredentialProviderCredential)) {
-		*ppv = static_cast<ICredentialProviderCredential *>(this);
-		AddRef();
-		return S_OK;
-	}
-	*ppv = NULL;
-	return E_NOINTERFACE;
+	return QueryOne<ICredentialProviderCredential>(this, IID_ICredentialProviderCredential, riid, ppv);
 }
 
-STDMETHODIMP_(ULONG) Credential::AddRef() { return (ULONG)InterlockedIncrement(&ref_); }
+STDMETHODIMP_(ULONG) Credential::AddRef() { return AddRefCount(&ref_); }
 
 STDMETHODIMP_(ULONG) Credential::Release()
 {
-	LONG n = InterlockedDecrement(&ref_);
+	ULONG n = ReleaseCount(&ref_);
 	if (n == 0)
 		delete this;
-	return (ULONG)n;
+	return n;
 }
 
 STDMETHODIMP Credential::Advise(ICredentialProviderCredentialEvents *pcpce)

@@ -6,6 +6,7 @@
 #include "filter.h"
 #include "guid.h"
 #include "provider.h"
+#include "unknown.h"
 
 #include <new>
 #include <wchar.h>
@@ -24,23 +25,15 @@ public:
 
 	STDMETHODIMP QueryInterface(REFIID riid, void **ppv) override
 	{
-		if (ppv == NULL)
-			return E_POINTER;
-		if (IsEqualIID(riid, IID_IUnknown) || IsEqualIID(riid, IID_IClassFactory)) {
-			*ppv = static_cast<IClassFactory *>(this);
-			AddRef();
-			return S_OK;
-		}
-		*ppv = NULL;
-		return E_NOINTERFACE;
+		return QueryOne<IClassFactory>(this, IID_IClassFactory, riid, ppv);
 	}
-	STDMETHODIMP_(ULONG) AddRef() override { return (ULONG)InterlockedIncrement(&ref_); }
+	STDMETHODIMP_(ULONG) AddRef() override { return AddRefCount(&ref_); }
 	STDMETHODIMP_(ULONG) Release() override
 	{
-		LONG n = InterlockedDecrement(&ref_);
+		ULONG n = ReleaseCount(&ref_);
 		if (n == 0)
 			delete this;
-		return (ULONG)n;
+		return n;
 	}
 	STDMETHODIMP CreateInstance(IUnknown *outer, REFIID riid, void **ppv) override
 	{

@@ -3,6 +3,7 @@
 #include "helpers.h"
 #include "relay.h"
 #include "settings.h"
+#include "unknown.h"
 
 #include <new>
 #include <string.h>
@@ -25,25 +26,17 @@ HRESULT JcmfaFilter::Create(REFIID riid, void **ppv)
 
 STDMETHODIMP JcmfaFilter::QueryInterface(REFIID riid, void **ppv)
 {
-	if (ppv == NULL)
-		return E_POINTER;
-	if (IsEqualIID(riid, IID_IUnknown) || IsEqualIID(riid, IID_ICredentialProviderFilter)) {
-		*ppv = static_cast<ICredentialProviderFilter *>(this);
-		AddRef();
-		return S_OK;
-	}
-	*ppv = NULL;
-	return E_NOINTERFACE;
+	return QueryOne<ICredentialProviderFilter>(this, IID_ICredentialProviderFilter, riid, ppv);
 }
 
-STDMETHODIMP_(ULONG) JcmfaFilter::AddRef() { return (ULONG)InterlockedIncrement(&ref_); }
+STDMETHODIMP_(ULONG) JcmfaFilter::AddRef() { return AddRefCount(&ref_); }
 
 STDMETHODIMP_(ULONG) JcmfaFilter::Release()
 {
-	LONG n = InterlockedDecrement(&ref_);
+	ULONG n = ReleaseCount(&ref_);
 	if (n == 0)
 		delete this;
-	return (ULONG)n;
+	return n;
 }
 
 STDMETHODIMP JcmfaFilter::Filter(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD dwFlags, GUID *rgclsidProviders,

@@ -1,5 +1,6 @@
 #include "provider.h"
 #include "guid.h"
+#include "unknown.h"
 
 #include <new>
 #include <string.h>
@@ -35,25 +36,17 @@ HRESULT Provider::Create(REFIID riid, void **ppv)
 
 STDMETHODIMP Provider::QueryInterface(REFIID riid, void **ppv)
 {
-	if (ppv == NULL)
-		return E_POINTER;
-	if (IsEqualIID(riid, IID_IUnknown) || IsEqualIID(riid, IID_ICredentialProvider)) {
-		*ppv = static_cast<ICredentialProvider *>(this);
-		AddRef();
-		return S_OK;
-	}
-	*ppv = NULL;
-	return E_NOINTERFACE;
+	return QueryOne<ICredentialProvider>(this, IID_ICredentialProvider, riid, ppv);
 }
 
-STDMETHODIMP_(ULONG) Provider::AddRef() { return (ULONG)InterlockedIncrement(&ref_); }
+STDMETHODIMP_(ULONG) Provider::AddRef() { return AddRefCount(&ref_); }
 
 STDMETHODIMP_(ULONG) Provider::Release()
 {
-	LONG n = InterlockedDecrement(&ref_);
+	ULONG n = ReleaseCount(&ref_);
 	if (n == 0)
 		delete this;
-	return (ULONG)n;
+	return n;
 }
 
 void Provider::DropCredential()

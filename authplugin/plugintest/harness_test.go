@@ -37,18 +37,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := func() int {
-		tmp, err := os.MkdirTemp("", "jcmfa-ap")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(tmp)
-		socketDir = tmp
-		buildErr = build(tmp)
-		return m.Run()
-	}()
-	os.Exit(code)
+	testenv.Main(m, "jcmfa-ap", func(dir string) { socketDir, buildErr = dir, build(dir) })
 }
 
 func build(out string) error {

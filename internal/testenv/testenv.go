@@ -19,6 +19,23 @@ import (
 	"github.com/jcmfa/jcmfa/internal/store"
 )
 
+// Main is a harness package's TestMain: it makes a scratch directory
+// named after prefix (short, so that socket paths under it fit sun_path),
+// calls setup with it to build what the tests need (setup records why it
+// could not, for Need), runs the tests, removes the directory and exits.
+func Main(m *testing.M, prefix string, setup func(dir string)) {
+	os.Exit(func() int {
+		dir, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		setup(dir)
+		return m.Run()
+	}())
+}
+
 // Root is the checkout's top directory: the nearest parent with go.mod.
 func Root() (string, error) {
 	dir, err := os.Getwd()

@@ -31,18 +31,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	code := func() int {
-		tmp, err := os.MkdirTemp("", "jcmfa-pamtest")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		defer os.RemoveAll(tmp)
-		socketDir = tmp
-		buildErr = build(tmp)
-		return m.Run()
-	}()
-	os.Exit(code)
+	testenv.Main(m, "jcmfa-pamtest", func(dir string) { socketDir, buildErr = dir, build(dir) })
 }
 
 func build(out string) error {

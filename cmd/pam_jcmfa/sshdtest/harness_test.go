@@ -37,18 +37,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	os.Exit(func() int {
-		var err error
-		work, err = os.MkdirTemp("", "jcmfa-sshd")
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
-		}
-		os.Chmod(work, 0o755)
-		defer os.RemoveAll(work)
-		prereq = build(work)
-		return m.Run()
-	}())
+	testenv.Main(m, "jcmfa-sshd", func(dir string) {
+		os.Chmod(dir, 0o755) // sshd reads its config and keys from here
+		work, prereq = dir, build(dir)
+	})
 }
 
 func build(out string) error {

@@ -6,11 +6,8 @@
 package daemon_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -22,7 +19,6 @@ import (
 
 	"github.com/jcmfa/jcmfa/internal/testenv"
 
-	"github.com/jcmfa/jcmfa/internal/daemon"
 	"github.com/jcmfa/jcmfa/internal/devicekey"
 	"github.com/jcmfa/jcmfa/internal/engine"
 	"github.com/jcmfa/jcmfa/internal/ipc"
@@ -40,21 +36,7 @@ func populate(tb testing.TB, stateDir string, n int) {
 }
 
 func runDaemon(tb testing.TB, stateDir string) ipc.Client {
-	sockDir, _ := os.MkdirTemp("", "jcmfa-bench")
-	sock := filepath.Join(sockDir, "s")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{StateDir: stateDir, Socket: sock,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func() { close(ready) }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cancel(); <-done; os.RemoveAll(sockDir) })
-	return ipc.Client{Path: sock, Timeout: 30 * time.Second, Kind: "bench"}
+	return ipc.Client{Path: testenv.RunDaemon(tb, stateDir), Timeout: 30 * time.Second, Kind: "bench"}
 }
 
 type code string

@@ -3,13 +3,10 @@
 package daemon_test
 
 import (
-	"context"
 	"crypto"
 	"crypto/ed25519"
 	"encoding/json"
 	"encoding/pem"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -28,6 +25,7 @@ import (
 	"github.com/jcmfa/jcmfa/internal/fleet"
 	"github.com/jcmfa/jcmfa/internal/ipc"
 	"github.com/jcmfa/jcmfa/internal/store"
+	"github.com/jcmfa/jcmfa/internal/testenv"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
@@ -96,23 +94,7 @@ type device struct {
 
 func startDevice(t *testing.T, name string) *device {
 	t.Helper()
-	dir := t.TempDir()
-	sockDir, _ := os.MkdirTemp("", "jcmfa")
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "s")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{StateDir: filepath.Join(dir, "state"), Socket: sock,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func() { close(ready) }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("daemon %s: %v", name, err)
-	}
-	t.Cleanup(func() { cancel(); <-done })
+	sock := testenv.RunDaemon(t, filepath.Join(t.TempDir(), "state"))
 	d := &device{name: name, cli: ipc.Client{Path: sock, Timeout: 30 * time.Second, Kind: "test"}}
 	var id struct{ Recipient string }
 	d.cmd(t, "device.id", nil, &id)

@@ -23,42 +23,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcmfa/jcmfa/internal/daemon"
 	"github.com/jcmfa/jcmfa/internal/engine"
 	"github.com/jcmfa/jcmfa/internal/ipc"
+	"github.com/jcmfa/jcmfa/internal/testenv"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
 // startDaemon runs a real daemon (store, engine, socket) in temp dirs.
 func startDaemon(t testing.TB) ipc.Client {
 	t.Helper()
-	// Socket paths are limited to ~108 bytes: keep this one short.
-	sockDir, err := os.MkdirTemp("", "jcmfa")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(sockDir, 0o755) // reachable by the unprivileged peer tests
-	stateDir := filepath.Join(t.TempDir(), "state")
-	sock := filepath.Join(sockDir, "agent.sock")
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- daemon.Run(ctx, daemon.Config{StateDir: stateDir, Socket: sock,
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func() { close(ready) }})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("daemon: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("daemon: %v", err)
-		}
-		os.RemoveAll(sockDir)
-	})
+	sock := testenv.RunDaemon(t, filepath.Join(t.TempDir(), "state"))
 	return ipc.Client{Path: sock, Timeout: 10 * time.Second}
 }
 

@@ -1,35 +1,18 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/jcmfa/jcmfa/internal/testenv"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // Lines are held back and written together, but never for long: each
 // reaches the output within logFlush without anyone flushing, and Flush
 // (the daemon stopping) writes the rest at once.
 func TestLogWriterBatchesAndFlushesByItself(t *testing.T) {
-	var out lockedBuffer
+	var out testenv.SyncBuffer
 	w := newLogWriter(&out)
 	w.Write([]byte("one\n"))
 	w.Write([]byte("two\n"))

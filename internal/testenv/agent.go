@@ -32,7 +32,7 @@ func ShortSocket(tb testing.TB, dir string) string {
 // switched on for the org and the device.
 type Agent struct {
 	Bin, Sock string
-	log       syncBuffer
+	log       SyncBuffer
 }
 
 // Log is what the daemon has written so far.
@@ -113,18 +113,20 @@ func Code(tb testing.TB, secret string) string {
 	return c
 }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that one goroutine may write while
+// another reads it (a daemon's log while the test inspects it).
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()

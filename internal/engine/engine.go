@@ -40,6 +40,10 @@ type LoginRequest struct {
 	TTY         string
 	Client      string // the kind of client relaying, for the audit log
 	Interactive bool   // the client can show setup text and read free answers
+	// PeerUID is the uid of the process that sent the request, as the
+	// kernel reports it (-1 where the platform has none: Windows pipe).
+	// The channel sets it; the audit records it.
+	PeerUID int
 }
 
 // Verdict words.

@@ -644,7 +644,7 @@ broken:
 
 int jcmfa_fail_open(int failmode_safe, const struct jcmfa_result *res)
 {
-	return failmode_safe && !res->challenged;
+	return failmode_safe && res->absent && !res->challenged;
 }
 
 enum jcmfa_verdict jcmfa_login(const struct jcmfa_io *io, const struct jcmfa_ui *ui,
@@ -676,6 +676,23 @@ enum jcmfa_verdict jcmfa_login(const struct jcmfa_io *io, const struct jcmfa_ui 
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Darwin's connect() on a Unix socket whose backlog is full fails with
+ * ECONNREFUSED (xnu bsd/kern/uipc_usrreq.c, unp_connect: when sonewconn()
+ * finds the listen queue full it returns ECONNREFUSED, as every BSD does),
+ * so there it cannot mean "no daemon": retry it like Linux's EAGAIN, and
+ * only a missing socket counts as absent. */
+#ifdef __APPLE__
+#define CONNREFUSED_MAY_BE_FULL 1
+#else
+#define CONNREFUSED_MAY_BE_FULL 0
+#endif
+
+/* errno of a failed connect that means no daemon is there at all. */
+static int daemon_absent(int e)
+{
+	return e == ENOENT || (!CONNREFUSED_MAY_BE_FULL && e == ECONNREFUSED);
+}
 
 #ifdef MSG_NOSIGNAL
 #define SEND_FLAGS MSG_NOSIGNAL
@@ -823,9 +840,10 @@ int jcmfa_unix_connect(struct jcmfa_unix *u, struct jcmfa_io *io, const char *pa
 
 		if (connect(u->fd, (struct sockaddr *)&sa, sizeof sa) == 0)
 			break;
-		if (errno == EAGAIN) {
-			/* Linux: the listener's backlog is full. A Unix socket does
-			 * not queue us, so wait a little and try again. */
+		if (errno == EAGAIN || (CONNREFUSED_MAY_BE_FULL && errno == ECONNREFUSED)) {
+			/* The listener's backlog is full (Linux: EAGAIN; Darwin:
+			 * ECONNREFUSED, the same errno as nothing listening). A Unix
+			 * socket does not queue us, so wait a little and try again. */
 			struct timespec ts = { 0, 10 * 1000 * 1000 };
 			if (mono_ms() >= deadline) {
 				errno = ETIMEDOUT;
@@ -896,6 +914,7 @@ enum jcmfa_verdict jcmfa_unix_login(const char *path, int timeout_ms, const stru
 		memset(res, 0, sizeof *res);
 		res->verdict = JCMFA_BROKEN;
 		res->err = rc;
+		res->absent = rc == JCMFA_E_CONNECT && daemon_absent(*saved_errno);
 		return res->verdict;
 	}
 	jcmfa_login(&io, ui, req, res);

@@ -211,6 +211,12 @@ struct jcmfa_result {
 	/* Non-zero once the daemon has sent an ASK: it had decided a second
 	 * factor is needed, so a host should not fail open after this point. */
 	int challenged;
+	/* Non-zero when the transport found no daemon at all: no socket or
+	 * pipe by that name, or (Linux) nothing listening on it. Set by the
+	 * transport's connect (jcmfa_unix_login, the Windows pipe client);
+	 * jcmfa_login leaves it 0. A daemon that is there but slow or full is
+	 * never absent. */
+	int absent;
 };
 
 /*
@@ -225,8 +231,11 @@ enum jcmfa_verdict jcmfa_login(const struct jcmfa_io *io, const struct jcmfa_ui 
 /*
  * protocol.md's fail-mode rule, for a result with no verdict (BROKEN): a
  * host lets the login through without a second factor only if its fail
- * mode is safe AND the daemon had not yet asked for a code; once it had,
- * failing open would reward whoever broke the dialogue.
+ * mode is safe AND the daemon is absent (res->absent: no socket, nothing
+ * listening). A daemon that is there but slow, full or garbled is never a
+ * reason to fail open: any local user can make it so (a connection flood),
+ * and failing open would then be a way around the code. challenged implies
+ * not absent, and is checked as well so no transport can get it wrong.
  */
 int jcmfa_fail_open(int failmode_safe, const struct jcmfa_result *res);
 

@@ -28,6 +28,23 @@ func ShortSocket(tb testing.TB, dir string) string {
 	return filepath.Join(d, "agent.sock")
 }
 
+// StaleSocket returns the path of a socket file nothing listens on, as a
+// daemon that died leaves it: connecting to it is refused (ECONNREFUSED).
+func StaleSocket(tb testing.TB, dir string) string {
+	tb.Helper()
+	path := ShortSocket(tb, dir)
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	l.Close()
+	if _, err := os.Stat(path); err != nil {
+		tb.Fatalf("stale socket %s: %v", path, err)
+	}
+	return path
+}
+
 // Agent is a real `jcmfa-agent run` in a fresh state directory, with TOTP
 // switched on for the org and the device.
 type Agent struct {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/msteinert/pam/v2"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/jcmfa/jcmfa/internal/testenv"
 )
 
 func TestEnrolledUserRightCodeIsAllowed(t *testing.T) {
@@ -216,6 +218,13 @@ func TestDaemonAbsent(t *testing.T) {
 	t.Run("default is secure", func(t *testing.T) {
 		wantResult(t, authenticate(t, writeStack(t, "socket="+missing), "alice", nil), pam.ErrAuth)
 	})
+	// A socket file left by a daemon that died: nothing listens on it
+	// (ECONNREFUSED on Linux), so the daemon is absent too.
+	t.Run("stale socket, failmode=safe", func(t *testing.T) {
+		stale := testenv.StaleSocket(t, socketDir)
+		wantResult(t, authenticate(t, writeStack(t, "socket="+stale, "failmode=safe"), "alice", nil), nil)
+		wantResult(t, authenticate(t, writeStack(t, "socket="+stale, "failmode=secure"), "alice", nil), pam.ErrAuth)
+	})
 }
 
 func TestSilentDaemonTimesOut(t *testing.T) {
@@ -229,12 +238,15 @@ func TestSilentDaemonTimesOut(t *testing.T) {
 		}
 	})
 	const timeout = 2 * time.Second
+	// failmode=safe means "the daemon is not there", never "the daemon is
+	// slow": a local user who can make it slow (a connection flood) would
+	// otherwise get everyone in without a code.
 	for _, tc := range []struct {
 		failmode string
 		want     error
 	}{
 		{"secure", pam.ErrAuth},
-		{"safe", nil},
+		{"safe", pam.ErrAuth},
 	} {
 		t.Run("failmode="+tc.failmode, func(t *testing.T) {
 			l := authenticate(t, writeStack(t, "socket="+sock, "timeout=2", "failmode="+tc.failmode), "alice", nil)
@@ -278,7 +290,8 @@ func TestGarbledDaemonLineIsBroken(t *testing.T) {
 				r.ReadString('\n')
 			})
 			wantResult(t, authenticate(t, writeStack(t, "socket="+sock, "timeout=2"), "alice", nil), pam.ErrAuth)
-			wantResult(t, authenticate(t, writeStack(t, "socket="+sock, "timeout=2", "failmode=safe"), "alice", nil), nil)
+			// A daemon that answers garbage is there: safe does not apply.
+			wantResult(t, authenticate(t, writeStack(t, "socket="+sock, "timeout=2", "failmode=safe"), "alice", nil), pam.ErrAuth)
 		})
 	}
 }

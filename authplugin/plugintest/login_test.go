@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jcmfa/jcmfa/internal/testenv"
 )
 
 func TestRightCodeIsAllowed(t *testing.T) {
@@ -54,10 +56,10 @@ func TestReplayedCodeIsDenied(t *testing.T) {
 func TestNotRequiredUserIsAllowedWithoutPrompt(t *testing.T) {
 	sock := startDaemon(t)
 	enroll(t, sock, "alice")
-	r := invoke(t, at(sock, "bob")...)
+	r := invoke(t, at(sock, testenv.OSAccount)...)
 	wantResult(t, r, "allow")
 	wantPrompts(t, r, 0)
-	if v, reason, _ := lastLogin(t, sock, "bob"); v != "skip" || reason != "not-required" {
+	if v, reason, _ := lastLogin(t, sock, testenv.OSAccount); v != "skip" || reason != "not-required" {
 		t.Errorf("audited as %s/%s, want skip/not-required", v, reason)
 	}
 }

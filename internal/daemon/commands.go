@@ -68,6 +68,10 @@ func (h *Handler) Command(ctx context.Context, peer ipc.Peer, name string, f map
 	// Logins are answered before their commit (store.Record): let the
 	// admin see every login answered so far (audit, status, listings).
 	h.Engine.Store.Settle()
+	// An admin who has just added or renamed an account (useradd -o,
+	// a directory change) and now requires it must not meet a stale
+	// answer about that name.
+	h.Engine.ForgetAccounts()
 	a := actorOf(peer)
 	if f["local_override"] == "1" {
 		a = a.LocalOverride()

@@ -61,6 +61,15 @@ func Run(ctx context.Context, cfg Config) error {
 	defer stopRelease() // before the store closes
 	go releasePages(rctx, st)
 	eng := engine.New(st, cfg.Log)
+	warnings, err := eng.MigrateAccounts()
+	if err != nil {
+		// Records under their old names still serve logins by those
+		// names; the next start tries again.
+		cfg.Log.Error("could not key records by account", "error", err.Error())
+	}
+	for _, w := range warnings {
+		cfg.Log.Error("two records for one account", "detail", w)
+	}
 	fl, err := startFleet(ctx, st, cfg.Log)
 	if err != nil {
 		return err

@@ -83,7 +83,7 @@ func (a Actor) LocalOverride() Actor { return a + overrideMark }
 var ErrFleetManaged = errors.New("this device is managed by a fleet: change fleet.yaml and publish, or repeat with --local-override to change this device until the next bundle")
 
 func (e *Engine) change(actor Actor, ev store.Event, fn func(tx *store.Tx) error) error {
-	ev.Actor, ev.Time = string(actor), e.Now()
+	ev.Actor, ev.Time, ev.PeerUID = string(actor), e.Now(), peerUIDOf(actor)
 	err := e.Store.Update(func(tx *store.Tx) error {
 		// unlock touches living data only, which no bundle owns.
 		if managed, err := tx.FleetManaged(); err != nil {
@@ -148,17 +148,37 @@ var ErrUnknownUser = errors.New("no such jcmfa user")
 // UserStatus returns one account's row; names without a record are shown
 // as the policy sees them (for example required by a group policy).
 func (e *Engine) UserStatus(name string) (UserRow, error) {
-	name, err := user(name)
+	w, err := e.resolve(name)
 	if err != nil {
 		return UserRow{}, err
 	}
 	var r UserRow
 	err = e.Store.View(func(tx *store.Tx) error {
-		in, err := e.input(tx, name, e.Now())
-		r = rowOf(in, name)
+		key, err := recordKey(tx, w)
+		if err != nil {
+			return err
+		}
+		in, err := e.input(tx, key, e.Now())
+		r = rowOf(in, key)
 		return err
 	})
 	return r, err
+}
+
+// target resolves the account an admin command names and finds where its
+// records are kept (recordKey). ev gets the account and the name as given.
+func (e *Engine) target(name string, ev *store.Event) (who, string, error) {
+	w, err := e.resolve(name)
+	if err != nil {
+		return w, "", err
+	}
+	var key string
+	err = e.Store.View(func(tx *store.Tx) (err error) { key, err = recordKey(tx, w); return })
+	ev.User = key
+	if key != w.typed {
+		ev.Typed = w.typed
+	}
+	return w, key, err
 }
 
 // RequireOptions are the choices of `user require`.
@@ -172,18 +192,22 @@ type RequireOptions struct {
 // existing account, and at its first login for one that is not known yet
 // (pre-enrollment) or when opts.Pre says so. warnings are notes for the admin.
 func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row UserRow, warnings []string, err error) {
-	if name, err = user(name); err != nil {
-		return row, nil, err
-	}
 	if opts.EnrollDays != 0 && (opts.EnrollDays < 1 || opts.EnrollDays > 365) {
 		return row, nil, fmt.Errorf("enrollment period must be 1 to 365 days, not %d", opts.EnrollDays)
 	}
-	exists := e.Directory.Exists(name)
+	ev := store.Event{Kind: "require", Detail: fmt.Sprintf("days=%d forced=%v pre=%v", opts.EnrollDays, opts.Forced, opts.Pre)}
+	w, name, err := e.target(name, &ev)
+	if err != nil {
+		return row, nil, err
+	}
+	exists := w.resolved
 	if !exists {
-		warnings = append(warnings, fmt.Sprintf("no local account named %q is known yet (a directory account may resolve later); its enrollment period starts at its first login", name))
+		warnings = append(warnings, fmt.Sprintf("the OS knows no account named %q yet (a directory account may resolve later): its record is kept under that name, and its enrollment period starts at its first login", name))
+	} else if w.typed != name {
+		warnings = append(warnings, fmt.Sprintf("%q is the account %s: its record is kept under that name", w.typed, name))
 	}
 	now := e.Now()
-	err = e.change(actor, store.Event{Kind: "require", User: name, Detail: fmt.Sprintf("days=%d forced=%v pre=%v", opts.EnrollDays, opts.Forced, opts.Pre)}, func(tx *store.Tx) error {
+	err = e.change(actor, ev, func(tx *store.Tx) error {
 		u, found, err := tx.User(name)
 		if err != nil {
 			return err
@@ -215,11 +239,12 @@ func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row
 // UnrequireUser drops the user's own requirement (policies still apply).
 func (e *Engine) UnrequireUser(actor Actor, name string) (UserRow, error) {
 	var row UserRow
-	name, err := user(name)
+	ev := store.Event{Kind: "unrequire"}
+	_, name, err := e.target(name, &ev)
 	if err != nil {
 		return row, err
 	}
-	err = e.change(actor, store.Event{Kind: "unrequire", User: name}, func(tx *store.Tx) error {
+	err = e.change(actor, ev, func(tx *store.Tx) error {
 		u, found, err := tx.User(name)
 		if err != nil {
 			return err
@@ -242,7 +267,8 @@ func (e *Engine) UnrequireUser(actor Actor, name string) (UserRow, error) {
 // the user counts as enrolled at once. An existing secret is replaced only
 // after `user reset`, so a typo cannot lock someone out.
 func (e *Engine) EnrollUser(actor Actor, name string, p totp.Params) (NewSecret, []string, error) {
-	name, err := user(name)
+	ev := store.Event{Kind: "enroll", Detail: "by admin"}
+	_, name, err := e.target(name, &ev)
 	if err != nil {
 		return NewSecret{}, nil, err
 	}
@@ -255,7 +281,7 @@ func (e *Engine) EnrollUser(actor Actor, name string, p totp.Params) (NewSecret,
 	}
 	var warnings []string
 	now := e.Now()
-	err = e.change(actor, store.Event{Kind: "enroll", User: name, Detail: "by admin"}, func(tx *store.Tx) error {
+	err = e.change(actor, ev, func(tx *store.Tx) error {
 		u, found, err := tx.User(name)
 		if err != nil {
 			return err
@@ -292,11 +318,12 @@ func (e *Engine) EnrollUser(actor Actor, name string, p totp.Params) (NewSecret,
 
 func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User, *store.State, time.Time)) (UserRow, error) {
 	var row UserRow
-	name, err := user(name)
+	ev := store.Event{Kind: kind}
+	_, name, err := e.target(name, &ev)
 	if err != nil {
 		return row, err
 	}
-	err = e.change(actor, store.Event{Kind: kind, User: name}, func(tx *store.Tx) error {
+	err = e.change(actor, ev, func(tx *store.Tx) error {
 		u, found, err := tx.User(name)
 		if err != nil {
 			return err
@@ -343,11 +370,12 @@ func (e *Engine) UnlockUser(actor Actor, name string) (UserRow, error) {
 
 // RemoveUser deletes the user's record and living data.
 func (e *Engine) RemoveUser(actor Actor, name string) error {
-	name, err := user(name)
+	ev := store.Event{Kind: "remove"}
+	_, name, err := e.target(name, &ev)
 	if err != nil {
 		return err
 	}
-	return e.change(actor, store.Event{Kind: "remove", User: name}, func(tx *store.Tx) error {
+	return e.change(actor, ev, func(tx *store.Tx) error {
 		if _, found, err := tx.User(name); err != nil {
 			return err
 		} else if !found && !tx.HasState(name) {

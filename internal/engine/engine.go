@@ -44,6 +44,9 @@ type LoginRequest struct {
 	// kernel reports it (-1 where the platform has none: Windows pipe).
 	// The channel sets it; the audit records it.
 	PeerUID int
+	// Typed is the name as the client gave it when the engine has
+	// resolved User to another (canonical) name; set by the engine.
+	Typed string
 }
 
 // Verdict words.
@@ -78,7 +81,15 @@ func New(st *store.Store, log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	return &Engine{Store: st, Directory: accounts.System{}, Log: log, Now: time.Now, Issuer: "jcmfa", Hostname: host}
+	return &Engine{Store: st, Directory: accounts.NewCache(accounts.System{}), Log: log, Now: time.Now, Issuer: "jcmfa", Hostname: host}
+}
+
+// ForgetAccounts drops the remembered answers of the OS account database
+// (accounts.Cache), so what an admin just changed there is seen at once.
+func (e *Engine) ForgetAccounts() {
+	if c, ok := e.Directory.(interface{ Flush() }); ok {
+		c.Flush()
+	}
 }
 
 // ErrBadName is returned for a user name that cannot be a login name.
@@ -98,14 +109,15 @@ func CheckName(name string) error {
 	return nil
 }
 
-// user checks a login name and returns it in the form records are kept
-// under: account names are case-insensitive on Windows, so there every
-// spelling (Alice, ALICE) must reach the same record.
-func user(name string) (string, error) {
-	if err := CheckName(name); err != nil {
-		return "", err
+// inputFor is input for the account w, marking a name the OS cannot
+// resolve and no record is kept under as Unknown (policy row P24).
+func (e *Engine) inputFor(tx *store.Tx, w who, now time.Time) (policy.Input, error) {
+	in, err := e.input(tx, w.key, now)
+	if err != nil || w.resolved || in.HasUser {
+		return in, err
 	}
-	return canonical(name), nil
+	in.Unknown = !tx.HasState(w.key)
+	return in, nil
 }
 
 // groupsFunc returns an account's OS groups.
@@ -185,8 +197,46 @@ func (e *Engine) logEvent(ev store.Event, err error) {
 }
 
 func loginEvent(req LoginRequest, v Verdict) store.Event {
-	return store.Event{Kind: "login", User: req.User, Surface: req.Surface, Service: req.Service,
-		RHost: req.RHost, TTY: req.TTY, Verdict: v.Word, Reason: v.Reason, Actor: req.Client}
+	peer := req.PeerUID
+	return store.Event{Kind: "login", User: req.User, Typed: req.Typed, Surface: req.Surface, Service: req.Service,
+		RHost: req.RHost, TTY: req.TTY, Verdict: v.Word, Reason: v.Reason, Actor: req.Client, PeerUID: &peer}
+}
+
+// identify resolves req.User to its account and rewrites req to be about
+// it: User becomes the key of the account's records, Typed the name as
+// given when that differs. A verdict is returned (already audited and
+// told to the person) when the name cannot stand for an account.
+func (e *Engine) identify(req *LoginRequest, conv Conversation) (who, *Verdict) {
+	w, err := e.resolve(req.User)
+	if err != nil {
+		if errors.Is(err, ErrBadName) {
+			// Audit what was sent, truncated: the sinks escape it.
+			req.User, req.Typed = "", truncate(req.User, 64)
+			v := Verdict{Deny, "protocol"}
+			conv.Error(err.Error())
+			ev := loginEvent(*req, v)
+			err := e.Store.Record("", func(tx *store.Tx) error { return e.audit(tx, ev) })
+			e.logEvent(ev, err)
+			return w, &v
+		}
+		req.Typed = req.User
+		req.User = ""
+		v := e.internalError(*req, conv, err)
+		return w, &v
+	}
+	req.User, req.Typed = w.key, w.typedIfOther()
+	if err := e.adoptTypedRecord(w); err != nil {
+		v := e.internalError(*req, conv, err)
+		return w, &v
+	}
+	return w, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "") + "…"
 }
 
 // Login runs one login dialogue and returns the verdict. Every verdict is
@@ -195,18 +245,15 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	if req.Surface == "" {
 		req.Surface = policy.SurfaceConsole
 	}
-	var err error
-	if req.User, err = user(req.User); err != nil {
-		v := Verdict{Deny, "protocol"}
-		conv.Error(err.Error())
-		e.logEvent(loginEvent(req, v), nil)
-		return v
+	w, refused := e.identify(&req, conv)
+	if refused != nil {
+		return *refused
 	}
 	now := e.Now()
 	var d policy.Decision
 	var groups []string
-	err = e.Store.ViewUser(req.User, func(tx *store.Tx) error {
-		in, err := e.input(tx, req.User, now)
+	err := e.Store.ViewUser(req.User, func(tx *store.Tx) error {
+		in, err := e.inputFor(tx, w, now)
 		if err != nil {
 			return err
 		}
@@ -286,6 +333,8 @@ func denyMessage(d policy.Decision) string {
 			d.Status.Since.Local().Format("2006-01-02"))
 	case "enrollment-required":
 		return "You must set up a verification code before you can log in here. Contact your administrator, or log in over SSH to set it up."
+	case "unknown-account":
+		return "The login agent cannot tell which account this name belongs to, so it cannot check a verification code for it. Log in with your account's own user name."
 	}
 	return "Access denied."
 }

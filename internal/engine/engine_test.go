@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/jcmfa/jcmfa/internal/accounts"
 	"github.com/jcmfa/jcmfa/internal/store"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
@@ -75,10 +76,31 @@ type fixture struct {
 	key   []byte
 }
 
+// fakeDir is an account database of accounts and their groups, keyed by
+// canonical name; names not in it are unknown to the "OS".
 type fakeDir map[string][]string
 
-func (d fakeDir) Exists(n string) bool              { _, ok := d[n]; return ok }
+func (d fakeDir) Lookup(n string) (accounts.Account, bool, error) {
+	if _, ok := d[n]; !ok {
+		return accounts.Account{}, false, nil
+	}
+	return accounts.Account{Name: n, ID: "id-" + n}, true, nil
+}
 func (d fakeDir) Groups(n string) ([]string, error) { return d[n], nil }
+
+// aliasDir adds other spellings of fakeDir's accounts (uid aliases, case,
+// user@domain), as NSS answers them.
+type aliasDir struct {
+	fakeDir
+	alias map[string]string // spelling → canonical name
+}
+
+func (d aliasDir) Lookup(n string) (accounts.Account, bool, error) {
+	if c, ok := d.alias[n]; ok {
+		n = c
+	}
+	return d.fakeDir.Lookup(n)
+}
 
 func newFixture(t *testing.T) *fixture {
 	path := filepath.Join(t.TempDir(), "state", "jcmfa.db")
@@ -417,6 +439,157 @@ func TestBadNamesAreRefused(t *testing.T) {
 		if _, _, err := f.eng.RequireUser("test", n, RequireOptions{}); err == nil {
 			t.Fatalf("require %q accepted", n)
 		}
+	}
+	// The refusal is audited with what was sent (the sinks escape it),
+	// not with an empty user.
+	evs, err := f.eng.Audit(1)
+	if err != nil || len(evs) != 1 {
+		t.Fatal(evs, err)
+	}
+	if evs[0].Reason != "protocol" || evs[0].Typed == "" {
+		t.Fatalf("refused name audited as %+v", evs[0])
+	}
+}
+
+// aliases is a directory where alice has three other spellings, as a uid
+// alias, a case-insensitive directory and a qualified name give her.
+func aliases(f *fixture) {
+	f.eng.Directory = aliasDir{
+		fakeDir: fakeDir{"alice": {"alice", "staff"}, "bob": {"bob"}},
+		alias:   map[string]string{"alias": "alice", "ALICE": "alice", "alice@corp.example": "alice"},
+	}
+}
+
+// Issue 13, finding 1: another name for a required account is asked for
+// that account's code, counted against its lockout, and audited as both.
+func TestEverySpellingIsTheAccount(t *testing.T) {
+	f := newFixture(t)
+	aliases(f)
+	sec := f.enroll("alice")
+	for _, spelling := range []string{"alias", "ALICE", "alice@corp.example"} {
+		t.Run(spelling, func(t *testing.T) {
+			before := f.status("alice").Failures
+			v, s := f.login(spelling, wrongCode(f, sec))
+			wantVerdict(t, v, Deny, "wrong-code")
+			if len(s.asks) != 1 {
+				t.Fatalf("asked %q", s.asks)
+			}
+			if got := f.status("alice").Failures; got != before+1 {
+				t.Fatalf("alice's failures %d → %d: the wrong code was not counted against her", before, got)
+			}
+			f.clock = f.clock.Add(30 * time.Second)
+			v, _ = f.login(spelling, f.code(sec))
+			wantVerdict(t, v, Allow, "totp")
+			evs, _ := f.eng.Audit(1)
+			if evs[0].User != "alice" || evs[0].Typed != spelling || evs[0].PeerUID == nil {
+				t.Fatalf("audit: user %q typed %q peer %v, want alice, %s and a peer uid", evs[0].User, evs[0].Typed, evs[0].PeerUID, spelling)
+			}
+		})
+	}
+	// One record: the spellings never made their own.
+	var rows []string
+	f.eng.ListUsers(func(r UserRow) error { rows = append(rows, r.User); return nil })
+	if len(rows) != 1 || rows[0] != "alice" {
+		t.Fatalf("records: %q", rows)
+	}
+	// Admin commands accept any spelling too.
+	if r := f.status("ALICE"); r.User != "alice" || r.Status != "enrolled" {
+		t.Fatalf("status ALICE: %+v", r)
+	}
+}
+
+// wrongCode is a code that is not valid now for sec.
+func wrongCode(f *fixture, sec string) string {
+	if f.code(sec) == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// P24: a name the OS does not know and no record has might be any
+// account: with MFA in force it is denied, never skipped.
+func TestUnknownNameIsDeniedNotSkipped(t *testing.T) { // P24
+	f := newFixture(t)
+	aliases(f)
+	f.enroll("alice")
+	v, s := f.login("Alice.Smith")
+	wantVerdict(t, v, Deny, "unknown-account")
+	if len(s.asks) != 0 || len(s.errs) != 1 {
+		t.Fatalf("asks %q errors %q", s.asks, s.errs)
+	}
+	// A name kept on purpose before its account exists (pre-enrollment)
+	// is decided by its own record.
+	f.require("test", "newhire", RequireOptions{})
+	v, _ = f.login("newhire", "") // Enter: set it up later
+	wantVerdict(t, v, Skip, "enrollment-period")
+	// A known account with no record is simply not required.
+	v, _ = f.login("bob")
+	wantVerdict(t, v, Skip, "not-required")
+	// With MFA off on the device, nobody is asked: nor is an unknown name.
+	f.must(f.eng.UpdateSettings("test", "", func(s *store.Settings) { s.DeviceMFA = false }))
+	v, _ = f.login("Alice.Smith")
+	wantVerdict(t, v, Skip, "device-mfa-disabled")
+}
+
+// A record kept under a spelling the OS could not resolve when it was made
+// moves to the account when that spelling resolves: at the daemon's start
+// (an upgraded store) or at a login by that spelling.
+func TestRecordsMoveToTheirAccount(t *testing.T) {
+	for _, how := range []string{"migration", "login"} {
+		t.Run(how, func(t *testing.T) {
+			f := newFixture(t)
+			f.eng.Directory = fakeDir{"bob": nil} // ALICE does not resolve yet
+			sec := f.enroll("ALICE")
+			aliases(f) // now it does
+			switch how {
+			case "migration":
+				warnings, err := f.eng.MigrateAccounts()
+				if err != nil || len(warnings) != 0 {
+					t.Fatal(warnings, err)
+				}
+				v, _ := f.login("alice", f.code(sec))
+				wantVerdict(t, v, Allow, "totp")
+			case "login":
+				v, _ := f.login("ALICE", f.code(sec))
+				wantVerdict(t, v, Allow, "totp")
+			}
+			var rows []string
+			f.eng.ListUsers(func(r UserRow) error { rows = append(rows, r.User); return nil })
+			if len(rows) != 1 || rows[0] != "alice" {
+				t.Fatalf("records after the move: %q", rows)
+			}
+			evs, _ := f.eng.Audit(10)
+			found := false
+			for _, ev := range evs {
+				found = found || ev.Kind == "rekey" && ev.User == "alice" && ev.Typed == "ALICE"
+			}
+			if !found {
+				t.Fatalf("no rekey event in %+v", evs)
+			}
+		})
+	}
+}
+
+// Two records for one account: nothing is merged or lost; the admin is told,
+// can remove either by the name `users` shows, and the next start finishes.
+func TestMigrationKeepsBothRecordsOfOneAccount(t *testing.T) {
+	f := newFixture(t)
+	f.eng.Directory = fakeDir{"alice": nil}
+	f.enroll("alice")
+	f.enroll("ALICE")
+	aliases(f)
+	warnings, err := f.eng.MigrateAccounts()
+	if err != nil || len(warnings) != 1 || !strings.Contains(warnings[0], "user remove ALICE") {
+		t.Fatalf("warnings %q, err %v", warnings, err)
+	}
+	if err := f.eng.RemoveUser("test", "ALICE"); err != nil {
+		t.Fatal(err)
+	}
+	if r := f.status("alice"); r.Status != "enrolled" {
+		t.Fatalf("removing ALICE's record touched alice's: %+v", r)
+	}
+	if warnings, err = f.eng.MigrateAccounts(); err != nil || len(warnings) != 0 {
+		t.Fatal(warnings, err)
 	}
 }
 

@@ -148,8 +148,7 @@ func (e *Engine) confirm(req LoginRequest, conv Conversation, ns NewSecret, mayD
 // recorded as used, so the same code cannot log in a second time.
 func (e *Engine) saveEnrollment(req LoginRequest, sec store.Secret, step int64, now time.Time) (Verdict, error) {
 	var v Verdict
-	ev := store.Event{Kind: "enroll", User: req.User, Surface: req.Surface, Service: req.Service, RHost: req.RHost,
-		TTY: req.TTY, Actor: req.Client, Time: now}
+	ev := enrollEvent(req, now)
 	err := e.Store.Update(func(tx *store.Tx) error {
 		u, found, err := tx.User(req.User)
 		if err != nil {
@@ -191,45 +190,70 @@ func (e *Engine) saveEnrollment(req LoginRequest, sec store.Secret, step int64, 
 // SelfEnroll is the `jcmfa-agent enroll` dialogue: an account sets up its own
 // TOTP while it is required and not yet enrolled (period not expired).
 func (e *Engine) SelfEnroll(ctx context.Context, req LoginRequest, conv Conversation) Verdict {
-	var err error
-	if req.User, err = user(req.User); err != nil {
-		conv.Error(err.Error())
-		return Verdict{Deny, "protocol"}
+	if _, refused := e.identify(&req, conv); refused != nil {
+		return *refused
 	}
+	v, audited := e.selfEnroll(req, conv)
+	if !audited {
+		e.auditEnroll(req, v)
+	}
+	return v
+}
+
+// selfEnroll runs the dialogue; audited says the outcome is in the audit
+// already (saveEnrollment and internalError record their own).
+func (e *Engine) selfEnroll(req LoginRequest, conv Conversation) (v Verdict, audited bool) {
 	var st policy.Status
 	var set store.Settings
-	err = e.Store.View(func(tx *store.Tx) error {
+	err := e.Store.View(func(tx *store.Tx) error {
 		in, err := e.input(tx, req.User, e.Now())
 		st, set = policy.StatusOf(in), in.Settings
 		return err
 	})
 	if err != nil {
-		return e.internalError(req, conv, err)
+		return e.internalError(req, conv, err), true
 	}
 	switch {
 	case !set.OrgTOTP:
 		conv.Error("TOTP is not enabled for your organisation; there is nothing to set up.")
-		return Verdict{Deny, "org-totp-disabled"}
+		return Verdict{Deny, "org-totp-disabled"}, false
 	case st.Kind == policy.StatusEnrolled:
 		conv.Error("You are already enrolled. To start again with a new secret, ask your administrator to reset your enrollment.")
-		return Verdict{Deny, "already-enrolled"}
+		return Verdict{Deny, "already-enrolled"}, false
 	case st.Kind == policy.StatusNotRequired:
 		conv.Error("Two-factor authentication is not required of your account on this device.")
-		return Verdict{Deny, "not-required"}
+		return Verdict{Deny, "not-required"}, false
 	case st.Kind == policy.StatusEnrollmentExpired:
 		conv.Error(denyMessage(policy.Decision{Reason: "enrollment-expired", Status: st}))
-		return Verdict{Deny, "enrollment-expired"}
+		return Verdict{Deny, "enrollment-expired"}, false
 	}
 	ns, err := e.newSecret(req.User, totp.Default)
 	if err != nil {
-		return e.internalError(req, conv, err)
+		return e.internalError(req, conv, err), true
 	}
 	if showSecret(conv, ns) != nil {
-		return Verdict{Deny, "cancelled"}
+		return Verdict{Deny, "cancelled"}, false
 	}
 	v, ok := e.confirm(req, conv, ns, false)
 	if !ok {
-		return Verdict{Deny, "enrollment-not-confirmed"}
+		return Verdict{Deny, "enrollment-not-confirmed"}, false
 	}
-	return v
+	// confirm's verdict came from saveEnrollment or internalError, unless
+	// the person went away mid-dialogue.
+	return v, v.Reason != "cancelled"
+}
+
+// auditEnroll records the outcome of a self-enrollment that stored
+// nothing: every ENROLL a peer opens leaves a trace with its uid.
+func (e *Engine) auditEnroll(req LoginRequest, v Verdict) {
+	ev := enrollEvent(req, e.Now())
+	ev.Verdict, ev.Reason = v.Word, v.Reason
+	err := e.Store.Update(func(tx *store.Tx) error { return e.audit(tx, ev) })
+	e.logEvent(ev, err)
+}
+
+func enrollEvent(req LoginRequest, now time.Time) store.Event {
+	ev := loginEvent(req, Verdict{})
+	ev.Kind, ev.Time = "enroll", now
+	return ev
 }

@@ -107,8 +107,11 @@ func TestRightWrongReplayedOverSocket(t *testing.T) {
 	if v := login(t, c, "alice", wrongCode(sec)); v.Word != "deny" || v.Reason != "wrong-code" {
 		t.Fatalf("wrong code: %+v", v)
 	}
-	if v := login(t, c, "nobody-here", ""); v.Word != "skip" || v.Reason != "not-required" {
+	if v := login(t, c, testenv.OSAccount, ""); v.Word != "skip" || v.Reason != "not-required" {
 		t.Fatalf("not required: %+v", v)
+	}
+	if v := login(t, c, "nobody-here", ""); v.Word != "deny" || v.Reason != "unknown-account" {
+		t.Fatalf("a name the OS does not know: %+v", v)
 	}
 }
 

@@ -40,6 +40,11 @@ type Input struct {
 	Policies []store.Policy
 	Groups   []string // the account's OS groups; only consulted by group policies
 	Now      time.Time
+	// Unknown says the OS knows no account by the login's name and no
+	// record is kept under it: it might be any account (a spelling the
+	// daemon's account database cannot resolve right now), so it must
+	// not get a weaker verdict than the account it might be.
+	Unknown bool
 }
 
 // Requirement says whether MFA is required of the user and why.
@@ -173,6 +178,8 @@ func Decide(in Input, surface string, interactive bool) Decision {
 		return Decision{Action: Skip, Reason: "device-mfa-disabled"}
 	case surface == SurfaceUnlock && !s.UnlockRequiresCode:
 		return Decision{Action: Skip, Reason: "surface-exempt"}
+	case in.Unknown:
+		return Decision{Action: Deny, Reason: "unknown-account"}
 	}
 	st := StatusOf(in)
 	inband := interactive && s.InBandEnrollment

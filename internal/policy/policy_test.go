@@ -29,6 +29,7 @@ type row struct {
 	groups      []string
 	surface     string
 	interactive bool
+	unknown     bool
 	want        Action
 	reason      string
 	status      string
@@ -42,6 +43,9 @@ func TestDecisionTable(t *testing.T) {
 		{id: "P1", settings: func(s *store.Settings) { s.OrgTOTP = false }, user: &e, want: Skip, reason: "org-totp-disabled"},
 		{id: "P2", settings: func(s *store.Settings) { s.DeviceMFA = false }, user: &e, want: Skip, reason: "device-mfa-disabled"},
 		{id: "P3", user: &e, surface: SurfaceUnlock, want: Skip, reason: "surface-exempt"},
+		{id: "P24", user: nil, unknown: true, want: Deny, reason: "unknown-account"},
+		{id: "P24", user: nil, unknown: true, surface: SurfaceUnlock, want: Skip, reason: "surface-exempt"},
+		{id: "P24", settings: func(s *store.Settings) { s.DeviceMFA = false }, user: nil, unknown: true, want: Skip, reason: "device-mfa-disabled"},
 		{id: "P4", settings: func(s *store.Settings) { s.UnlockRequiresCode = true }, user: &e, surface: SurfaceUnlock, want: Prompt, status: StatusEnrolled},
 		{id: "P5", user: nil, want: Skip, reason: "not-required", status: StatusNotRequired},
 		{id: "P6", user: u(func(x *store.User) { x.Required = false }), want: Skip, reason: "not-required", status: StatusNotRequired},
@@ -72,7 +76,7 @@ func TestDecisionTable(t *testing.T) {
 	}
 	for _, r := range rows {
 		t.Run(r.id, func(t *testing.T) {
-			in := Input{Settings: on(), State: r.state, Policies: r.policies, Groups: r.groups, Now: now}
+			in := Input{Settings: on(), State: r.state, Policies: r.policies, Groups: r.groups, Now: now, Unknown: r.unknown}
 			if r.settings != nil {
 				r.settings(&in.Settings)
 			}

@@ -75,16 +75,22 @@ type Policy struct {
 
 // Event is one audit record.
 type Event struct {
-	Seq     uint64    `json:"seq"`
-	Time    time.Time `json:"time"`
-	Kind    string    `json:"kind"` // login, enroll, reset, unlock, setting, ...
-	User    string    `json:"user,omitempty"`
-	Actor   string    `json:"actor,omitempty"`
-	Surface string    `json:"surface,omitempty"`
-	Service string    `json:"service,omitempty"`
-	RHost   string    `json:"rhost,omitempty"`
-	TTY     string    `json:"tty,omitempty"`
-	Verdict string    `json:"verdict,omitempty"`
-	Reason  string    `json:"reason,omitempty"`
-	Detail  string    `json:"detail,omitempty"`
+	Seq   uint64    `json:"seq"`
+	Time  time.Time `json:"time"`
+	Kind  string    `json:"kind"`            // login, enroll, reset, unlock, setting, ...
+	User  string    `json:"user,omitempty"`  // the account: its canonical name
+	Typed string    `json:"typed,omitempty"` // the name as given, when it differs
+	Actor string    `json:"actor,omitempty"`
+	// PeerUID is the uid of the process that asked (the kernel's word, via
+	// SO_PEERCRED / LOCAL_PEERCRED); -1 on Windows, where the pipe admits
+	// SYSTEM and Administrators only. Nil only in events written before
+	// it was recorded, and in the daemon's own (fleet, migration).
+	PeerUID *int   `json:"peer_uid,omitempty"`
+	Surface string `json:"surface,omitempty"`
+	Service string `json:"service,omitempty"`
+	RHost   string `json:"rhost,omitempty"`
+	TTY     string `json:"tty,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+	Detail  string `json:"detail,omitempty"`
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -302,6 +303,27 @@ func (s *Store) ReleasePages() {
 		t.releasePages()
 		return nil
 	})
+}
+
+// RecordKeys lists every name with a user record or living data, in
+// order, without opening the records.
+func (t *Tx) RecordKeys() ([]string, error) {
+	var out []string
+	seen := make(map[string]bool)
+	for _, b := range [][]byte{bucketUsers, bucketState} {
+		err := t.tx.Bucket(b).ForEach(func(k, _ []byte) error {
+			if !seen[string(k)] {
+				seen[string(k)] = true
+				out = append(out, string(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // UserCount is the number of user records.

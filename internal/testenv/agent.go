@@ -28,6 +28,11 @@ func ShortSocket(tb testing.TB, dir string) string {
 	return filepath.Join(d, "agent.sock")
 }
 
+// OSAccount is an account every Debian (and macOS) system has and no test
+// requires MFA of: a login by it is "not required", where a made-up name
+// would be denied as unknown to the OS (docs/policy.md, P24).
+const OSAccount = "daemon"
+
 // StaleSocket returns the path of a socket file nothing listens on, as a
 // daemon that died leaves it: connecting to it is refused (ECONNREFUSED).
 func StaleSocket(tb testing.TB, dir string) string {

@@ -65,23 +65,23 @@ func TestReplayedCodeIsDenied(t *testing.T) {
 func TestNotRequiredUserIsSkipped(t *testing.T) {
 	d := startDaemon(t)
 	t.Run("skip=ignore returns PAM_IGNORE", func(t *testing.T) {
-		l := authenticate(t, writeStack(t, "socket="+d.Sock), "bob", nil)
+		l := authenticate(t, writeStack(t, "socket="+d.Sock), testenv.OSAccount, nil)
 		wantResult(t, l, errIgnored)
 		if len(l.conv.prompts) != 0 {
 			t.Errorf("prompted %q, want no prompt", l.conv.prompts)
 		}
-		auditHas(t, d.Sock, "bob", "skip", "not-required")
+		auditHas(t, d.Sock, testenv.OSAccount, "skip", "not-required")
 	})
 	t.Run("skip=success returns PAM_SUCCESS", func(t *testing.T) {
-		wantResult(t, authenticate(t, writeStack(t, "socket="+d.Sock, "skip=success"), "bob", nil), nil)
+		wantResult(t, authenticate(t, writeStack(t, "socket="+d.Sock, "skip=success"), testenv.OSAccount, nil), nil)
 	})
 }
 
 func TestLoginIsAuditedWithWhereItCameFrom(t *testing.T) {
 	d := startDaemon(t)
-	wantResult(t, authenticate(t, writeStack(t, "socket="+d.Sock), "bob", nil), errIgnored)
-	e := auditHas(t, d.Sock, "bob", "skip", "not-required")
-	want := auditEvent{Kind: "login", User: "bob", Actor: "pam", Surface: "ssh", Service: "sshd",
+	wantResult(t, authenticate(t, writeStack(t, "socket="+d.Sock), testenv.OSAccount, nil), errIgnored)
+	e := auditHas(t, d.Sock, testenv.OSAccount, "skip", "not-required")
+	want := auditEvent{Kind: "login", User: testenv.OSAccount, Actor: "pam", Surface: "ssh", Service: "sshd",
 		RHost: "192.0.2.7", TTY: "ssh", Verdict: "skip", Reason: "not-required"}
 	if e != want {
 		t.Errorf("audited %+v\nwant     %+v", e, want)

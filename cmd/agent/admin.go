@@ -456,15 +456,30 @@ func newAuditCmd(c *cli) *cobra.Command {
 				return printJSON(rows)
 			}
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "TIME\tEVENT\tUSER\tVERDICT\tREASON\tWHERE\tDETAIL")
+			fmt.Fprintln(w, "TIME\tEVENT\tUSER\tVERDICT\tREASON\tWHERE\tPEER\tDETAIL")
 			for _, raw := range rows {
 				var ev store.Event
 				if err := json.Unmarshal(raw, &ev); err != nil {
 					return err
 				}
-				where := strings.Trim(strings.Join([]string{ev.Surface, ev.Service, ev.RHost}, " "), " ")
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format(time.DateTime), ev.Kind,
-					dash(ev.User), dash(ev.Verdict), dash(ev.Reason), dash(where), dash(strings.TrimSpace(ev.Actor+" "+ev.Detail)))
+				// Fields come in part from less-privileged parties (a
+				// login's rhost and tty): shown escaped, never acted on
+				// by the terminal, and never able to start a line.
+				ev = ev.Printable()
+				who := dash(ev.User)
+				if ev.Typed != "" {
+					who += " (as " + ev.Typed + ")"
+				}
+				where := strings.TrimSpace(strings.Join([]string{ev.Surface, ev.Service, ev.RHost, ev.TTY}, " "))
+				peer := "-"
+				switch {
+				case ev.PeerUID != nil && *ev.PeerUID < 0:
+					peer = "pipe" // Windows: SYSTEM or an administrator
+				case ev.PeerUID != nil:
+					peer = "uid " + strconv.Itoa(*ev.PeerUID)
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", ev.Time.Local().Format(time.DateTime), ev.Kind,
+					who, dash(ev.Verdict), dash(ev.Reason), dash(where), peer, dash(strings.TrimSpace(ev.Actor+" "+ev.Detail)))
 			}
 			return w.Flush()
 		},

@@ -30,7 +30,9 @@ func auditSink(log *slog.Logger) (func(store.Event), func()) {
 		return nil, func() {}
 	}
 	return func(ev store.Event) {
-		b, _ := json.Marshal(ev)
+		// Escaped as well as JSON-encoded: JSON leaves C1 controls and
+		// bidirectional overrides as they are, and Event Viewer shows them.
+		b, _ := json.Marshal(ev.Printable())
 		switch ev.Verdict {
 		case "allow":
 			l.Info(eventAllow, string(b))

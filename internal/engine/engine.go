@@ -182,12 +182,18 @@ func (e *Engine) logEvent(ev store.Event, err error) {
 	if e.Sink != nil {
 		e.Sink(ev)
 	}
+	// The log is read as text (journalctl, a terminal): its JSON escapes
+	// C0 controls but not C1 or bidirectional overrides.
+	ev = ev.Printable()
 	attrs := []any{"kind", ev.Kind, "user", ev.User}
-	for _, kv := range [][2]string{{"surface", ev.Surface}, {"service", ev.Service}, {"rhost", ev.RHost}, {"tty", ev.TTY},
+	for _, kv := range [][2]string{{"typed", ev.Typed}, {"surface", ev.Surface}, {"service", ev.Service}, {"rhost", ev.RHost}, {"tty", ev.TTY},
 		{"verdict", ev.Verdict}, {"reason", ev.Reason}, {"actor", ev.Actor}, {"detail", ev.Detail}} {
 		if kv[1] != "" {
 			attrs = append(attrs, kv[0], kv[1])
 		}
+	}
+	if ev.PeerUID != nil {
+		attrs = append(attrs, "peer_uid", *ev.PeerUID)
 	}
 	if err != nil {
 		e.Log.Error("audit", append(attrs, "error", err.Error())...)

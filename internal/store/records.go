@@ -1,6 +1,10 @@
 package store
 
-import "time"
+import (
+	"time"
+
+	"github.com/jcmfa/jcmfa/internal/printable"
+)
 
 // Settings are the org and device switches and the limits the policy uses.
 // They are configuration: a fleet bundle replaces them.
@@ -93,4 +97,14 @@ type Event struct {
 	Verdict string `json:"verdict,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	Detail  string `json:"detail,omitempty"`
+}
+
+// Printable is ev with every text field escaped for a display (a terminal,
+// the Event Log, a log viewer): some come from less-privileged parties.
+func (ev Event) Printable() Event {
+	for _, f := range []*string{&ev.Kind, &ev.User, &ev.Typed, &ev.Actor, &ev.Surface, &ev.Service,
+		&ev.RHost, &ev.TTY, &ev.Verdict, &ev.Reason, &ev.Detail} {
+		*f = printable.Escape(*f)
+	}
+	return ev
 }

@@ -129,8 +129,14 @@ func printUser(raw json.RawMessage) error {
 }
 
 func userCmd(c *cli, use, short, cmdName string) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use: use + " USER", Short: short, Args: cobra.ExactArgs(1),
+		Long: short + `.
+
+USER is any name of the account (a uid alias, another case on a directory
+that ignores case, user@domain): the daemon resolves it to the account and
+shows it under the account's own name.`,
 		RunE: func(_ *cobra.Command, args []string) error {
 			rows, err := c.call(cmdName, map[string]string{"user": args[0]})
 			if err != nil {
@@ -140,9 +146,15 @@ func userCmd(c *cli, use, short, cmdName string) *cobra.Command {
 				fmt.Printf("%s: done\n", args[0])
 				return nil
 			}
+			if asJSON {
+				fmt.Println(string(rows[0]))
+				return nil
+			}
 			return printUser(rows[0])
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the account's row as JSON")
+	return cmd
 }
 
 func newUserCmd(c *cli) *cobra.Command {

@@ -3,6 +3,7 @@ package testenv
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -26,6 +27,15 @@ func ShortSocket(tb testing.TB, dir string) string {
 	}
 	os.Chmod(d, 0o755) // reachable by tests that connect as another uid
 	return filepath.Join(d, "agent.sock")
+}
+
+// DecodeJSON decodes a command's JSON output into v, or fails the test
+// with the output.
+func DecodeJSON(tb testing.TB, out string, v any) {
+	tb.Helper()
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		tb.Fatalf("decode %T: %v\n%s", v, err, out)
+	}
 }
 
 // OSAccount is an account every Debian (and macOS) system has and no test

@@ -2,12 +2,16 @@ package sshdtest
 
 import (
 	"context"
-	"github.com/jcmfa/jcmfa/internal/testenv"
+	"os/exec"
+	"os/user"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/jcmfa/jcmfa/internal/store"
+	"github.com/jcmfa/jcmfa/internal/testenv"
 )
 
 func codeAnswer(tb testing.TB, secret string) *kbd {
@@ -162,4 +166,86 @@ func TestSSHInBandEnrollment(t *testing.T) {
 	if st := a.Admin(t, "user", "status", "jcmfa-e2e5"); !strings.Contains(st, "enrolled") {
 		t.Fatalf("status after in-band enrollment:\n%s", st)
 	}
+}
+
+// Issue 13, finding 1: a second name for a required, enrolled account (a
+// uid alias, `useradd -o`) used to log in with the password alone, because
+// the daemon kept records by the name as typed. It is the same account: it
+// is asked for that account's code, its wrong codes count against that
+// account's lockout, and the audit names both.
+func TestSSHUidAliasIsAskedForTheAccountsCode(t *testing.T) {
+	need(t)
+	a := startAgent(t)
+	const owner, alias = "jcmfa-e2e7", "jcmfa-e2e7a"
+	osUser(t, owner)
+	sec := a.enroll(t, owner)
+	osAlias(t, alias, owner)
+	s := startSSHD(t, stack(a.pamLine()), "PasswordAuthentication no")
+
+	bad := &kbd{answer: func(string) string { return wrongCode(t, sec) }}
+	if err := s.login(alias, ssh.KeyboardInteractive(bad.challenge)); err == nil {
+		t.Fatalf("%s (a uid alias of %s) logged in with a wrong code", alias, owner)
+	}
+	if len(bad.questions) != 1 || !strings.Contains(bad.questions[0], "Verification code") {
+		t.Fatalf("%s was not asked for a code: questions %q\nsshd:\n%s", alias, bad.questions, s.logString())
+	}
+	var row struct {
+		User     string `json:"user"`
+		Failures int    `json:"failures"`
+	}
+	testenv.DecodeJSON(t, a.Admin(t, "user", "status", alias, "--json"), &row)
+	if row.User != owner || row.Failures != 1 {
+		t.Fatalf("status of %s: %+v, want %s's record with 1 failure", alias, row, owner)
+	}
+
+	k := codeAnswer(t, sec)
+	if err := s.login(alias, ssh.KeyboardInteractive(k.challenge)); err != nil {
+		t.Fatalf("%s with %s's right code: %v\nsshd:\n%s", alias, owner, err, s.logString())
+	}
+	ev := lastLogin(t, a)
+	if ev.User != owner || ev.Typed != alias || ev.Verdict != "allow" || ev.PeerUID == nil || *ev.PeerUID != 0 {
+		t.Fatalf("audit: %+v, want user %s typed %s allow peer_uid 0", ev, owner, alias)
+	}
+	if out := a.Admin(t, "users"); strings.Contains(out, alias) {
+		t.Fatalf("the alias got a record of its own:\n%s", out)
+	}
+}
+
+// osAlias creates name as a second account with owner's uid and gid
+// (useradd -o), as an attacker with a foothold or a careless admin would.
+func osAlias(tb testing.TB, name, owner string) {
+	tb.Helper()
+	u, err := user.Lookup(owner)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	userMu.Lock()
+	defer userMu.Unlock()
+	exec.Command("userdel", name).Run()
+	out, err := exec.Command("useradd", "-o", "-u", u.Uid, "-g", u.Gid, "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput()
+	if err != nil {
+		tb.Fatalf("useradd -o %s: %v %s", name, err, out)
+	}
+	tb.Cleanup(func() { exec.Command("userdel", name).Run() })
+}
+
+func wrongCode(tb testing.TB, secret string) string {
+	if code(tb, secret) == "000000" {
+		return "111111"
+	}
+	return "000000"
+}
+
+// lastLogin is the newest login event in the daemon's audit.
+func lastLogin(tb testing.TB, a agent) store.Event {
+	tb.Helper()
+	var evs []store.Event
+	testenv.DecodeJSON(tb, a.Admin(tb, "audit", "-n", "20", "--json"), &evs)
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Kind == "login" {
+			return evs[i]
+		}
+	}
+	tb.Fatalf("no login in the audit: %+v", evs)
+	return store.Event{}
 }

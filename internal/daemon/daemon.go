@@ -70,7 +70,7 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, w := range warnings {
 		cfg.Log.Error("two records for one account", "detail", w)
 	}
-	fl, err := startFleet(ctx, st, cfg.Log)
+	fl, err := startFleet(ctx, st, cfg.Log, eng.AccountKey)
 	if err != nil {
 		return err
 	}

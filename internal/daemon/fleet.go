@@ -67,10 +67,15 @@ type FleetAgent struct {
 	mu     sync.Mutex // one check at a time
 	client *fleetclient.Client
 	joinAt time.Time // the join the client was built for
+
+	// accountKey resolves a bundle's user name to the key of the
+	// account's records on this device (engine.AccountKey).
+	accountKey func(string) (string, error)
 }
 
-func startFleet(ctx context.Context, st *store.Store, log *slog.Logger) (*FleetAgent, error) {
-	a := &FleetAgent{st: st, log: log, dir: filepath.Join(filepath.Dir(st.Path()), "fleet"), now: time.Now, kick: make(chan struct{}, 1)}
+func startFleet(ctx context.Context, st *store.Store, log *slog.Logger, accountKey func(string) (string, error)) (*FleetAgent, error) {
+	a := &FleetAgent{st: st, log: log, dir: filepath.Join(filepath.Dir(st.Path()), "fleet"), now: time.Now, kick: make(chan struct{}, 1),
+		accountKey: accountKey}
 	err := st.Update(func(tx *store.Tx) error {
 		var s string
 		found, err := tx.Meta(metaIdentity, &s)
@@ -221,13 +226,57 @@ func (a *FleetAgent) check(rec store.FleetRecord) (int64, error) {
 			Published: p.Published, AppliedAt: a.now(), AdminRecipients: p.AdminRecipients},
 		Settings: p.Settings, Users: p.Users, Policies: p.Policies, ResetBefore: p.ResetBefore,
 	}
+	conflicts, err := a.keyByAccount(&b)
+	if err != nil {
+		return res.Snapshot, err
+	}
 	ev := &store.Event{Time: a.now(), Kind: "fleet-apply", Verdict: "ok",
 		Detail: fmt.Sprintf("device %s serial %d snapshot %d: %d users, %d policies", p.Device, p.Serial, res.Snapshot, len(p.Users), len(p.Policies))}
+	if len(conflicts) > 0 {
+		ev.Detail += "; " + strings.Join(conflicts, "; ")
+		a.log.Error("fleet: one account named twice in the bundle", "conflicts", strings.Join(conflicts, "; "))
+	}
 	if err := a.st.ApplyBundle(b, ev); err != nil {
 		return res.Snapshot, err
 	}
 	a.log.Info("fleet: bundle applied", "device", p.Device, "serial", p.Serial, "snapshot", res.Snapshot, "users", len(p.Users))
 	return res.Snapshot, nil
+}
+
+// keyByAccount resolves every user the bundle names to the account on this
+// device, as admin commands and logins are (docs/policy.md, one account,
+// one record). Two names for one account are a mistake in fleet.yaml: the
+// first is kept, and the others are reported.
+func (a *FleetAgent) keyByAccount(b *store.Bundle) (conflicts []string, err error) {
+	if a.accountKey == nil {
+		return nil, nil
+	}
+	seen := map[string]string{}
+	users := b.Users[:0:0]
+	for _, u := range b.Users {
+		key, err := a.accountKey(u.Name)
+		if err != nil {
+			return nil, fmt.Errorf("bundle user %q: %w", u.Name, err)
+		}
+		if first, dup := seen[key]; dup {
+			conflicts = append(conflicts, fmt.Sprintf("%q and %q are one account (%s) here: %q's entry is used", first, u.Name, key, first))
+			continue
+		}
+		seen[key] = u.Name
+		if key != u.Name {
+			if b.Record.Spelled == nil {
+				b.Record.Spelled = map[string]string{}
+			}
+			b.Record.Spelled[key] = u.Name
+			if t, ok := b.ResetBefore[u.Name]; ok {
+				b.ResetBefore[key] = t
+			}
+			u.Name = key
+		}
+		users = append(users, u)
+	}
+	b.Users = users
+	return conflicts, nil
 }
 
 func (a *FleetAgent) outboxDir() string { return filepath.Join(a.dir, "outbox") }
@@ -254,13 +303,14 @@ func (a *FleetAgent) writeOutbox() {
 	}
 	want := map[string]bool{}
 	for _, u := range local {
-		name := u.Name + "." + store.SecretFingerprint(u.TOTP) + ".age"
+		user := rec.BundleName(u.Name) // as the admin's fleet.yaml names it
+		name := user + "." + store.SecretFingerprint(u.TOTP) + ".age"
 		want[name] = true
 		path := filepath.Join(a.outboxDir(), name)
 		if _, err := os.Stat(path); err == nil {
 			continue
 		}
-		sealed, err := fleet.SealEnrollment(fleet.Enrollment{User: u.Name, Secret: *u.TOTP, Created: a.now().UTC()}, a.id, rec.AdminRecipients)
+		sealed, err := fleet.SealEnrollment(fleet.Enrollment{User: user, Secret: *u.TOTP, Created: a.now().UTC()}, a.id, rec.AdminRecipients)
 		if err == nil {
 			err = os.MkdirAll(a.outboxDir(), 0o700)
 		}

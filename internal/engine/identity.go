@@ -220,3 +220,11 @@ func peerUIDOf(a Actor) *int {
 	}
 	return &n
 }
+
+// AccountKey is the key a fleet bundle's user name is kept under on this
+// device: the account's canonical name, or the name folded as an unknown
+// one is (bundles may name accounts that do not exist here yet).
+func (e *Engine) AccountKey(name string) (string, error) {
+	w, err := e.resolve(name)
+	return w.key, err
+}

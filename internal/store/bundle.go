@@ -35,6 +35,19 @@ type FleetRecord struct {
 	// enrolled here (in-band, or by a local override) and is still on its
 	// way to the admin: see ApplyBundle.
 	Delivered map[string]string `json:"delivered,omitempty"`
+	// Spelled maps an account's key on this device to the name the
+	// bundle gave it, where they differ (the admin wrote ALICE, the
+	// device's account is alice): the outbox names a user as the
+	// admin's fleet.yaml does.
+	Spelled map[string]string `json:"spelled,omitempty"`
+}
+
+// BundleName is how the fleet's bundle names the account kept under key.
+func (r FleetRecord) BundleName(key string) string {
+	if n, ok := r.Spelled[key]; ok {
+		return n
+	}
+	return key
 }
 
 // Bundle is the configuration a fleet bundle carries, decrypted and checked.

@@ -40,12 +40,8 @@ type System struct{}
 
 // Groups implements Directory. An unknown account has no groups.
 func (System) Groups(name string) ([]string, error) {
-	u, err := user.Lookup(name)
-	var unknown user.UnknownUserError
-	if errors.As(err, &unknown) {
-		return nil, nil
-	}
-	if err != nil {
+	u, found, err := lookupUser(name)
+	if !found || err != nil {
 		return nil, err
 	}
 	ids, err := u.GroupIds()
@@ -68,7 +64,7 @@ func (System) Groups(name string) ([]string, error) {
 func lookupUser(name string) (*user.User, bool, error) {
 	u, err := user.Lookup(name)
 	var unknown user.UnknownUserError
-	if errors.As(err, &unknown) {
+	if errors.As(err, &unknown) || noSuchAccount(err) {
 		return nil, false, nil
 	}
 	if err != nil {

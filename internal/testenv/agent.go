@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -64,6 +65,7 @@ func StaleSocket(tb testing.TB, dir string) string {
 // switched on for the org and the device.
 type Agent struct {
 	Bin, Sock string
+	Pid       int // the daemon's process (after wrap's exec: see StartAgentIn)
 	log       SyncBuffer
 }
 
@@ -74,12 +76,24 @@ func (a *Agent) Log() string { return a.log.String() }
 // then SIGKILL) when the test ends, showing its log if the test failed.
 func StartAgent(tb testing.TB, bin, sockDir string) *Agent {
 	tb.Helper()
+	return StartAgentIn(tb, bin, sockDir)
+}
+
+// StartAgentIn is StartAgent with the daemon's command line run by wrap
+// (a command and its first arguments), for a daemon that must live in an
+// environment the test process does not share, such as a private mount
+// namespace with its own NSS. wrap must end by exec'ing the command line it
+// is given, so that signals reach the daemon itself.
+func StartAgentIn(tb testing.TB, bin, sockDir string, wrap ...string) *Agent {
+	tb.Helper()
 	a := &Agent{Bin: bin, Sock: ShortSocket(tb, sockDir)}
-	cmd := exec.Command(bin, "run", "--state-dir", filepath.Join(tb.TempDir(), "state"), "--socket", a.Sock)
+	argv := append(append([]string{}, wrap...), bin, "run", "--state-dir", filepath.Join(tb.TempDir(), "state"), "--socket", a.Sock)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &a.log, &a.log
 	if err := cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
+	a.Pid = cmd.Process.Pid
 	exited := make(chan struct{})
 	go func() { cmd.Wait(); close(exited) }()
 	tb.Cleanup(func() {
@@ -133,6 +147,27 @@ func Enroll(tb testing.TB, bin, sock, user string) string {
 		tb.Fatalf("no otpauth:// URI with a secret in `user enroll %s` output:\n%s", user, out)
 	}
 	return m[1]
+}
+
+// WrongCode is a code for secret that is valid nowhere in the skew window
+// around now (two periods of 30 s either side), so a test that sends it is
+// refused for certain, not with a chance in a million of being let in.
+func WrongCode(tb testing.TB, secret string) string {
+	tb.Helper()
+	valid := map[string]bool{}
+	now := time.Now()
+	for d := -2; d <= 2; d++ {
+		c, err := totp.GenerateCode(secret, now.Add(time.Duration(d)*30*time.Second))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		valid[c] = true
+	}
+	for n := 0; ; n++ {
+		if c := fmt.Sprintf("%06d", (n*7919+13)%1000000); !valid[c] {
+			return c
+		}
+	}
 }
 
 // Code is the current code for secret.

@@ -99,6 +99,18 @@ func BuildAgent(out string) (string, error) {
 	return bin, nil
 }
 
+// PAMModule finds a module of the system's libpam (pam_debug.so, say) in
+// the directories Debian, Fedora and others install them in.
+func PAMModule(name string) (string, error) {
+	for _, dir := range []string{"/usr/lib/x86_64-linux-gnu/security", "/usr/lib/aarch64-linux-gnu/security",
+		"/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/lib/security", "/usr/lib/security"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return filepath.Join(dir, name), nil
+		}
+	}
+	return "", fmt.Errorf("%s not found (Debian: apt-get install libpam-modules)", name)
+}
+
 // Need stops a test whose prerequisites are missing (err != nil): a skip
 // on a developer machine, a failure under CI, where everything must run.
 func Need(tb testing.TB, err error) {

@@ -46,17 +46,8 @@ func build(out string) error {
 	if agentBin, err = testenv.BuildAgent(out); err != nil {
 		return err
 	}
-	for _, dir := range []string{"/usr/lib/x86_64-linux-gnu/security", "/usr/lib/aarch64-linux-gnu/security",
-		"/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/lib/security", "/usr/lib/security"} {
-		if _, err := os.Stat(filepath.Join(dir, "pam_debug.so")); err == nil {
-			pamDebug = filepath.Join(dir, "pam_debug.so")
-			break
-		}
-	}
-	if pamDebug == "" {
-		return errors.New("pam_debug.so not found (Debian: apt-get install libpam-modules)")
-	}
-	return nil
+	pamDebug, err = testenv.PAMModule("pam_debug.so")
+	return err
 }
 
 // needBuild stops a test that cannot run here: a skip on a developer

@@ -396,9 +396,7 @@ func (e *env) policyID(t *testing.T, name string) string {
 	t.Helper()
 	var ps []store.Policy
 	out := e.Admin(t, "policy", "list", "--json")
-	if err := json.Unmarshal([]byte(out), &ps); err != nil {
-		t.Fatalf("policy list --json: %v\n%s", err, out)
-	}
+	testenv.DecodeJSON(t, out, &ps)
 	for _, p := range ps {
 		if p.Name == name {
 			return p.ID
@@ -412,10 +410,7 @@ func (e *env) policyID(t *testing.T, name string) string {
 func (e *env) users(t *testing.T) []engine.UserRow {
 	t.Helper()
 	var rows []engine.UserRow
-	out := e.Admin(t, "users", "--json")
-	if err := json.Unmarshal([]byte(out), &rows); err != nil {
-		t.Fatalf("users --json: %v\n%s", err, out)
-	}
+	testenv.DecodeJSON(t, e.Admin(t, "users", "--json"), &rows)
 	return rows
 }
 
@@ -433,9 +428,7 @@ func (e *env) lastLogin(t *testing.T) auditEvent {
 	t.Helper()
 	var evs []auditEvent
 	out := e.Admin(t, "audit", "--json")
-	if err := json.Unmarshal([]byte(out), &evs); err != nil {
-		t.Fatalf("audit --json: %v\n%s", err, out)
-	}
+	testenv.DecodeJSON(t, out, &evs)
 	for i := len(evs) - 1; i >= 0; i-- {
 		if evs[i].Kind == "login" {
 			return evs[i]

@@ -18,6 +18,9 @@ func TestUppercaseNameIsAskedForAlicesCode(t *testing.T) {
 	e := start(t)
 	secret := testenv.Enroll(t, e.Bin, e.Sock, "alice")
 	stack := e.writeStack(t)
+	if r := e.userStatus(t, "ALICE"); r.User != "alice" || !r.Enrolled {
+		t.Errorf("user status ALICE = user %q, enrolled %v: want alice's own record", r.User, r.Enrolled)
+	}
 
 	out, rc := e.pamLogin(t, stack, "ALICE", testenv.WrongCode(t, secret))
 	if !strings.Contains(out, "prompt: ") {

@@ -47,6 +47,9 @@ type LoginRequest struct {
 	// Typed is the name as the client gave it when the engine has
 	// resolved User to another (canonical) name; set by the engine.
 	Typed string
+	// AccountID is the resolved account's uid or SID ("" when the OS
+	// does not know the name); set by the engine.
+	AccountID string
 }
 
 // Verdict words.
@@ -204,7 +207,7 @@ func (e *Engine) logEvent(ev store.Event, err error) {
 
 func loginEvent(req LoginRequest, v Verdict) store.Event {
 	peer := req.PeerUID
-	return store.Event{Kind: "login", User: req.User, Typed: req.Typed, Surface: req.Surface, Service: req.Service,
+	return store.Event{Kind: "login", User: req.User, Typed: req.Typed, AccountID: req.AccountID, Surface: req.Surface, Service: req.Service,
 		RHost: req.RHost, TTY: req.TTY, Verdict: v.Word, Reason: v.Reason, Actor: req.Client, PeerUID: &peer}
 }
 
@@ -230,7 +233,7 @@ func (e *Engine) identify(req *LoginRequest, conv Conversation) (who, *Verdict) 
 		v := e.internalError(*req, conv, err)
 		return w, &v
 	}
-	req.User, req.Typed = w.key, w.typedIfOther()
+	req.User, req.Typed, req.AccountID = w.key, w.typedIfOther(), w.id
 	if err := e.adoptTypedRecord(w); err != nil {
 		v := e.internalError(*req, conv, err)
 		return w, &v

@@ -481,7 +481,7 @@ func TestEverySpellingIsTheAccount(t *testing.T) {
 			v, _ = f.login(spelling, f.code(sec))
 			wantVerdict(t, v, Allow, "totp")
 			evs, _ := f.eng.Audit(1)
-			if evs[0].User != "alice" || evs[0].Typed != spelling || evs[0].PeerUID == nil {
+			if evs[0].User != "alice" || evs[0].Typed != spelling || evs[0].AccountID != "id-alice" || evs[0].PeerUID == nil {
 				t.Fatalf("audit: user %q typed %q peer %v, want alice, %s and a peer uid", evs[0].User, evs[0].Typed, evs[0].PeerUID, spelling)
 			}
 		})

@@ -84,7 +84,11 @@ type Event struct {
 	Kind  string    `json:"kind"`            // login, enroll, reset, unlock, setting, ...
 	User  string    `json:"user,omitempty"`  // the account: its canonical name
 	Typed string    `json:"typed,omitempty"` // the name as given, when it differs
-	Actor string    `json:"actor,omitempty"`
+	// AccountID is the account's uid (Linux, macOS) or SID (Windows), as
+	// the OS resolved the name at the time; empty for a name it did not
+	// know.
+	AccountID string `json:"account_id,omitempty"`
+	Actor     string `json:"actor,omitempty"`
 	// PeerUID is the uid of the process that asked (the kernel's word, via
 	// SO_PEERCRED / LOCAL_PEERCRED); -1 on Windows, where the pipe admits
 	// SYSTEM and Administrators only. Nil only in events written before

@@ -43,7 +43,7 @@ Exit status 1 when anything would bypass the second factor or lock people out.`,
 				}
 				r = append(r, doctor.PAM(pamDir, service)...)
 			}
-			r = append(r, platformFindings()...)
+			r = append(r, platformFindings(c)...)
 			r = append(r, doctor.Files(stateDir, c.socket)...)
 			r = append(r, daemonFindings(c)...)
 			fmt.Print(r.String())

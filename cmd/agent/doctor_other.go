@@ -6,4 +6,4 @@ import "github.com/jcmfa/jcmfa/internal/doctor"
 
 // platformFindings: sshd and PAM are checked by doctor itself on Linux;
 // macOS's login window is checked by the installer (packaging/macos).
-func platformFindings() doctor.Report { return nil }
+func platformFindings(*cli) doctor.Report { return nil }

@@ -3,5 +3,8 @@ package main
 import "github.com/jcmfa/jcmfa/internal/doctor"
 
 // platformFindings: safe mode, automatic restart sign-on, provider and
-// filter registration, and the credential provider's fail mode.
-func platformFindings() doctor.Report { return doctor.WindowsLogon(doctor.ReadLogonState()) }
+// filter registration, the credential provider's fail mode, and the pipe
+// (published name, a fixed name someone else holds).
+func platformFindings(c *cli) doctor.Report {
+	return append(doctor.WindowsLogon(doctor.ReadLogonState()), doctor.WindowsPipe(doctor.ReadPipeState(c.socket))...)
+}

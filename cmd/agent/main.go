@@ -76,7 +76,7 @@ Trial without installing (no root needed):
 	if env := os.Getenv("JCMFA_SOCKET"); env != "" {
 		def = env
 	}
-	root.PersistentFlags().StringVar(&c.socket, "socket", def, "the daemon's socket (or named pipe); also $JCMFA_SOCKET")
+	root.PersistentFlags().StringVar(&c.socket, "socket", def, "the daemon's socket or named pipe; on Windows \"auto\" is the pipe the service published in HKLM\\SOFTWARE\\jcmfa\\Agent; also $JCMFA_SOCKET")
 	root.PersistentFlags().DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for the daemon")
 	root.PersistentFlags().BoolVar(&c.localOverride, "local-override", false, "on a fleet-managed device, change its configuration anyway (until the next bundle; shown in the audit log and fleet status)")
 	root.AddCommand(

@@ -78,12 +78,16 @@ func Run(ctx context.Context, cfg Config) error {
 	sink, closeSink := auditSink(cfg.Log)
 	defer closeSink()
 	eng.Sink = sink
-	l, err := ipc.Listen(cfg.Socket)
+	l, err := listen(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("listen on %s: %w", cfg.Socket, err)
 	}
 	srv := ipc.NewServer(&Handler{Engine: eng, Fleet: fl}, cfg.Log, os.Geteuid())
-	cfg.Log.Info("jcmfa daemon listening", "socket", cfg.Socket, "store", st.Path())
+	// On Windows the address is the pipe's real name when --socket is auto.
+	cfg.Log.Info("jcmfa daemon listening", "socket", l.Addr().String(), "store", st.Path())
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}

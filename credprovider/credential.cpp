@@ -372,11 +372,21 @@ STDMETHODIMP Credential::GetSerialization(CREDENTIAL_PROVIDER_GET_SERIALIZATION_
 		}
 		fail = r->message[0] ? r->message : L"Access denied.";
 		break;
-	case JCMFA_BROKEN:
-		/* failmode=safe lets a login through only if no code was ever asked
-		 * for: once the daemon has said a code is needed, a dead channel
-		 * must not be a way around it. */
-		if (settings_.failSafe && !r->challenged && !codeStep) {
+	case JCMFA_BROKEN: {
+		/* The rule every shim shares (jcmfa_fail_open, docs/protocol.md):
+		 * FailMode=safe lets the password alone through only if the daemon
+		 * is absent (no pipe, no published name) and no code was ever
+		 * asked. A busy pipe, a timeout, a garbled reply or a server that
+		 * fails the identity check is not absent: any local user can cause
+		 * those, so failing open there would be a way around the code.
+		 * The code step counts as asked: the first dialogue had an ASK. */
+		struct jcmfa_result fr;
+		memset(&fr, 0, sizeof fr);
+		fr.verdict = JCMFA_BROKEN;
+		fr.err = r->err;
+		fr.absent = r->absent;
+		fr.challenged = r->challenged || codeStep;
+		if (jcmfa_fail_open(settings_.failSafe, &fr)) {
 			SetMessage(L"");
 			hr = Pack(a, pcpgsr, pcpcs);
 			break;
@@ -384,6 +394,7 @@ STDMETHODIMP Credential::GetSerialization(CREDENTIAL_PROVIDER_GET_SERIALIZATION_
 		fail = L"The jcmfa service did not answer, so this sign-in cannot be verified. Try again, or contact your "
 		       L"administrator.";
 		break;
+	}
 	}
 	if (fail != NULL) {
 		SetMessage(fail);

@@ -59,10 +59,17 @@ STDMETHODIMP JcmfaFilter::Filter(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD 
 		return E_INVALIDARG;
 	Settings s;
 	s.Load();
-	int on = RelayMfaOn(s);
-	/* A daemon that cannot be asked counts as MFA on under failmode=secure:
-	 * our tile then still admits the excluded (break-glass) accounts. */
-	if (on == 0 || (on < 0 && s.failSafe))
+	bool absent = false;
+	int on = RelayMfaOn(s, &absent);
+	/* A daemon that cannot be asked counts as MFA on, unless it is absent
+	 * and FailMode is safe (the rule every shim shares, jcmfa_fail_open):
+	 * a busy, slow or impostor pipe keeps the other tiles hidden, and our
+	 * tile still admits the excluded (break-glass) accounts. */
+	struct jcmfa_result r;
+	memset(&r, 0, sizeof r);
+	r.verdict = JCMFA_BROKEN;
+	r.absent = absent;
+	if (on == 0 || (on < 0 && jcmfa_fail_open(s.failSafe, &r)))
 		return S_OK;
 	for (DWORD i = 0; i < cProviders; i++)
 		if (!IsEqualCLSID(rgclsidProviders[i], CLSID_JcmfaProvider))

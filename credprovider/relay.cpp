@@ -89,11 +89,12 @@ void RelayLogin(const Settings &s, const wchar_t *login, const char *surface, co
 	}
 	struct jcmfa_pipe pipe;
 	struct jcmfa_io io;
-	int rc = jcmfa_pipe_connect(&pipe, &io, s.pipe, s.pipeTimeoutMs);
+	int rc = jcmfa_pipe_open(&pipe, &io, s.pipe, s.pipeTimeoutMs);
 	if (rc != JCMFA_OK) {
 		res->verdict = JCMFA_BROKEN;
 		res->err = rc;
 		res->winerr = pipe.last_error;
+		res->absent = pipe.absent != 0;
 		Wipe(code8, sizeof code8);
 		return;
 	}
@@ -148,12 +149,15 @@ bool JsonTrue(const char *json, const char *key)
 
 } // namespace
 
-int RelayMfaOn(const Settings &s)
+int RelayMfaOn(const Settings &s, bool *absent)
 {
 	struct jcmfa_pipe pipe;
 	struct jcmfa_io io;
-	if (jcmfa_pipe_connect(&pipe, &io, s.pipe, s.pipeTimeoutMs) != JCMFA_OK)
+	*absent = false;
+	if (jcmfa_pipe_open(&pipe, &io, s.pipe, s.pipeTimeoutMs) != JCMFA_OK) {
+		*absent = pipe.absent != 0;
 		return -1;
+	}
 	static const char hello[] = "HELLO 1 credprovider\n", cmd[] = "CMD settings.get\n";
 	char *buf = new char[JCMFA_LINE_MAX];
 	struct jcmfa_msg *m = new struct jcmfa_msg;

@@ -17,6 +17,7 @@ struct RelayResult {
 	int err;              /* jcmfa_err of a local outcome (BROKEN, cancelled) */
 	DWORD winerr;         /* the pipe's GetLastError() when it broke */
 	bool challenged;      /* the daemon asked for a code */
+	bool absent;          /* no daemon at all: no pipe, no published name */
 	bool answered;        /* ... and got the code we had */
 	char reason[JCMFA_REASON_MAX];
 	wchar_t message[1024]; /* INFO/ERROR texts, newest last, for the status line */
@@ -34,7 +35,8 @@ void RelayLogin(const Settings &s, const wchar_t *login, const char *surface, co
                 const wchar_t *code, RelayResult *res);
 
 /* 1 if TOTP is on for the org and MFA on for this device, 0 if not, -1 if
- * the daemon could not be asked. */
-int RelayMfaOn(const Settings &s);
+ * the daemon could not be asked; then *absent says whether it is absent
+ * (no pipe, no published name) rather than busy, slow or an impostor. */
+int RelayMfaOn(const Settings &s, bool *absent);
 
 #endif /* JCMFA_RELAY_H */

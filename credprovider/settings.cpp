@@ -8,7 +8,7 @@ void Settings::Load()
 	failSafe = false;
 	relayUnlock = true;
 	pipeTimeoutMs = 10000;
-	wcscpy(pipe, JCMFA_DEFAULT_PIPE);
+	pipe[0] = L'\0';
 	excluded[0] = excluded[1] = L'\0';
 
 	HKEY k;

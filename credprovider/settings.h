@@ -9,13 +9,14 @@
 #include <windows.h>
 
 #define JCMFA_REG_KEY L"SOFTWARE\\jcmfa"
-#define JCMFA_DEFAULT_PIPE L"\\\\.\\pipe\\jcmfa-agent"
 
 struct Settings {
-	bool failSafe;          /* FailMode "safe": daemon unreachable -> password only */
+	bool failSafe;          /* FailMode "safe": daemon absent -> password only (jcmfa_fail_open) */
 	bool relayUnlock;       /* Unlock 1: ask the daemon at unlock (it decides) */
 	DWORD pipeTimeoutMs;    /* PipeTimeoutMs: per line read and write */
-	wchar_t pipe[256];      /* Pipe: the daemon's named pipe */
+	/* Pipe: a fixed pipe name an admin configured, "" (the default) for
+	 * the name the service publishes at each start (jcmfa_pipe_open). */
+	wchar_t pipe[256];
 	wchar_t excluded[2048]; /* ExcludedAccounts: REG_MULTI_SZ, as the admin wrote them */
 
 	/* Reads the registry; anything absent or malformed keeps its default. */

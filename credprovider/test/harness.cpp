@@ -7,6 +7,8 @@
  *   cp_harness.exe DLL register|unregister
  *   cp_harness.exe DLL mfa-on SECRET_ALICE SECRET_CAROL SECRET_DAVE
  *   cp_harness.exe DLL mfa-off
+ *   cp_harness.exe DLL down absent|impostor
+ *   cp_harness.exe impostor PIPE LOG   (not a check: a squatter, see Impostor)
  */
 #include "cp.h"
 #include "fields.h"
@@ -461,8 +463,90 @@ static int MfaOff()
 	return 0;
 }
 
+/*
+ * The service is down: its published name is stale or gone. expectImpostor:
+ * a process other than the service serves that name (a squatter after a
+ * crash), so the DLL must refuse it and, not being "absent", fail closed
+ * even under FailMode=safe. Otherwise nothing serves it: the daemon is
+ * absent, and only FailMode=safe lets the password alone through.
+ */
+static int Down(bool expectImpostor)
+{
+	const char *what = expectImpostor ? "impostor behind the published name" : "daemon absent";
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
+	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
+	GetComputerNameW(host, &hn);
+	DWORD shortTimeout = 2000;
+	SetReg(L"PipeTimeoutMs", REG_DWORD, &shortTimeout, sizeof shortTimeout);
+	Outcome o;
+	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	ICredentialProviderCredential *c = TypeLogin(p, L"alice", &o);
+	CHECK(o.hr == S_OK && o.gsr == CPGSR_NO_CREDENTIAL_FINISHED && o.icon == CPSI_ERROR && o.cs.rgbSerialization == NULL &&
+	          wcsstr(o.status, L"did not answer"),
+	      "%s, failmode secure: login refused (%s)", what, Narrow(o.status));
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+	FilterChecks(true, expectImpostor ? "impostor, failmode secure" : "daemon absent, failmode secure");
+
+	SetRegSz(L"FailMode", L"safe");
+	p = NewProvider(CPUS_LOGON);
+	c = TypeLogin(p, L"alice", &o);
+	if (expectImpostor) {
+		CHECK(o.gsr == CPGSR_NO_CREDENTIAL_FINISHED && o.cs.rgbSerialization == NULL && wcsstr(o.status, L"did not answer"),
+		      "%s, failmode safe: still refused, an impostor is not an absent daemon (gsr=%d %s)", what, (int)o.gsr,
+		      Narrow(o.status));
+	} else {
+		CheckKerb("daemon absent, failmode safe: password alone", &o, host, L"alice", kPassword, KerbInteractiveLogon);
+	}
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+	FilterChecks(expectImpostor, expectImpostor ? "impostor, failmode safe" : "daemon absent, failmode safe");
+	SetRegSz(L"FailMode", NULL);
+	SetReg(L"PipeTimeoutMs", REG_DWORD, NULL, 0);
+	return 0;
+}
+
+/*
+ * A squatter: creates PIPE before anyone else can (FILE_FLAG_FIRST_PIPE_INSTANCE,
+ * default DACL, as any user could) and answers every client like a daemon
+ * that allows everything. It logs one line per client to LOG: "silent" if
+ * the client hung up without sending a byte (the DLL refused us), "spoke"
+ * if it sent something (it trusted us). Runs until killed.
+ */
+static int Impostor(const wchar_t *pipe, const wchar_t *log)
+{
+	static const char allow[] = "HELLO 1\nVERDICT allow reason=totp\n";
+	HANDLE h = CreateNamedPipeW(pipe, PIPE_ACCESS_DUPLEX | FILE_FLAG_FIRST_PIPE_INSTANCE,
+	                            PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT, PIPE_UNLIMITED_INSTANCES, 4096, 4096, 0, NULL);
+	FILE *f = _wfopen(log, L"a");
+	if (h == INVALID_HANDLE_VALUE || f == NULL) {
+		fprintf(stderr, "impostor: cannot create %s (error %lu)\n", Narrow(pipe), (unsigned long)GetLastError());
+		return 1;
+	}
+	fprintf(f, "listening %s\n", Narrow(pipe));
+	fflush(f);
+	for (;;) {
+		if (!ConnectNamedPipe(h, NULL) && GetLastError() != ERROR_PIPE_CONNECTED)
+			continue;
+		char buf[4096];
+		DWORD n = 0, w = 0;
+		BOOL got = ReadFile(h, buf, sizeof buf, &n, NULL) && n > 0;
+		fprintf(f, "%s\n", got ? "spoke" : "silent");
+		fflush(f);
+		if (got) {
+			WriteFile(h, allow, sizeof allow - 1, &w, NULL);
+			FlushFileBuffers(h);
+		}
+		DisconnectNamedPipe(h);
+	}
+}
+
 int wmain(int argc, wchar_t **argv)
 {
+	if (argc == 4 && wcscmp(argv[1], L"impostor") == 0)
+		return Impostor(argv[2], argv[3]);
 	if (argc < 3) {
 		fprintf(stderr, "usage: cp_harness DLL register|unregister|mfa-on SECRETS...|mfa-off\n");
 		return 2;
@@ -489,6 +573,8 @@ int wmain(int argc, wchar_t **argv)
 		MfaOn(a, c, d);
 	} else if (wcscmp(argv[2], L"mfa-off") == 0) {
 		MfaOff();
+	} else if (wcscmp(argv[2], L"down") == 0 && argc == 4) {
+		Down(wcscmp(argv[3], L"impostor") == 0);
 	} else {
 		CHECK(false, "unknown mode");
 	}

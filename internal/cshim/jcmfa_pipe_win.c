@@ -4,6 +4,7 @@
 #include "jcmfa_pipe_win.h"
 
 #include <string.h>
+#include <wchar.h>
 
 static DWORD remaining(ULONGLONG deadline)
 {
@@ -99,10 +100,28 @@ static int pipe_write_all(void *ctx, const char *buf, size_t len)
 	return JCMFA_OK;
 }
 
-/* The server is trusted if its token is SYSTEM or in BUILTIN\Administrators:
- * only those can be the service (the pipe's DACL admits no one else, and
- * creating it first is the only way another user could be at this end). */
-static int server_trusted(struct jcmfa_pipe *p)
+/*
+ * What this check proves. GetNamedPipeServerProcessId names the process
+ * that created the pipe instance we are connected to ("Retrieves the
+ * server process identifier for the specified named pipe",
+ * learn.microsoft.com/en-us/windows/win32/api/winbase/
+ * nf-winbase-getnamedpipeserverprocessid). We accept it only if:
+ *   - its token is SYSTEM or in BUILTIN\Administrators: only those can be
+ *     the service, and the pipe's DACL (SYSTEM and Administrators only)
+ *     keeps anyone else from adding an instance to the service's pipe,
+ *     since that needs FILE_CREATE_PIPE_INSTANCE under the first
+ *     instance's DACL (Named Pipe Security and Access Rights,
+ *     learn.microsoft.com/en-us/windows/win32/ipc/
+ *     named-pipe-security-and-access-rights). So a user who created the
+ *     name first (a squatter) fails here;
+ *   - when expect is given (the published name), it is the very process
+ *     that published the name, by id and creation time (GetProcessTimes),
+ *     so a stale name after a crash, taken by any other process (even an
+ *     administrator's, or one that got the old process id), fails too.
+ * Failing it is never "absent": the daemon may be there and someone is
+ * in the way, so fail mode safe must not let the password alone through.
+ */
+static int server_trusted(struct jcmfa_pipe *p, const struct jcmfa_pipe_server *expect)
 {
 	ULONG pid = 0;
 	HANDLE proc = NULL, tok = NULL, dup = NULL;
@@ -114,7 +133,20 @@ static int server_trusted(struct jcmfa_pipe *p)
 	if (!GetNamedPipeServerProcessId(p->h, &pid))
 		goto out;
 	proc = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, FALSE, pid);
-	if (proc == NULL || !OpenProcessToken(proc, TOKEN_QUERY | TOKEN_DUPLICATE, &tok))
+	if (proc == NULL)
+		goto out;
+	if (expect != NULL) {
+		FILETIME created, exited, kernel, user;
+		ULONGLONG start;
+		if (!GetProcessTimes(proc, &created, &exited, &kernel, &user))
+			goto out;
+		start = ((ULONGLONG)created.dwHighDateTime << 32) | created.dwLowDateTime;
+		if (pid != expect->pid || start != expect->start) {
+			SetLastError(ERROR_ACCESS_DENIED);
+			goto out;
+		}
+	}
+	if (!OpenProcessToken(proc, TOKEN_QUERY | TOKEN_DUPLICATE, &tok))
 		goto out;
 	if (!DuplicateToken(tok, SecurityIdentification, &dup))
 		goto out;
@@ -142,7 +174,8 @@ out:
 	return ok;
 }
 
-int jcmfa_pipe_connect(struct jcmfa_pipe *p, struct jcmfa_io *io, const wchar_t *path, DWORD timeout_ms)
+int jcmfa_pipe_connect(struct jcmfa_pipe *p, struct jcmfa_io *io, const wchar_t *path,
+                       const struct jcmfa_pipe_server *expect, DWORD timeout_ms)
 {
 	ULONGLONG deadline = GetTickCount64() + timeout_ms;
 
@@ -157,14 +190,20 @@ int jcmfa_pipe_connect(struct jcmfa_pipe *p, struct jcmfa_io *io, const wchar_t 
 		if (p->h != INVALID_HANDLE_VALUE)
 			break;
 		p->last_error = GetLastError();
-		if (p->last_error != ERROR_PIPE_BUSY)
+		if (p->last_error != ERROR_PIPE_BUSY) {
+			/* No pipe of that name: nobody is serving it. Any other
+			 * failure (access denied, ...) means something is there. */
+			p->absent = p->last_error == ERROR_FILE_NOT_FOUND;
 			return JCMFA_E_CONNECT;
+		}
+		/* Busy is a daemon that is there but full (or flooded): never
+		 * absent, whatever happens while we wait. */
 		if (remaining(deadline) == 0 || !WaitNamedPipeW(path, remaining(deadline))) {
 			p->last_error = GetLastError();
 			return JCMFA_E_TIMEOUT;
 		}
 	}
-	if (!server_trusted(p)) {
+	if (!server_trusted(p, expect)) {
 		jcmfa_pipe_close(p);
 		return JCMFA_E_CONNECT;
 	}
@@ -180,6 +219,56 @@ int jcmfa_pipe_connect(struct jcmfa_pipe *p, struct jcmfa_io *io, const wchar_t 
 	io->read = pipe_read;
 	io->write_all = pipe_write_all;
 	return JCMFA_OK;
+}
+
+int jcmfa_pipe_published(wchar_t *path, size_t cap, struct jcmfa_pipe_server *server)
+{
+	DWORD size = (DWORD)(cap * sizeof(wchar_t)), pid = 0, n = sizeof pid;
+	ULONGLONG start = 0;
+	DWORD m = sizeof start;
+
+	if (cap == 0)
+		return JCMFA_E_CONNECT;
+	path[0] = L'\0';
+	/* RRF_RT_REG_SZ: RegGetValueW also NUL-terminates, or fails if the
+	 * value does not fit. 64-bit view, as the service (a 64-bit
+	 * process) writes it. */
+	if (RegGetValueW(HKEY_LOCAL_MACHINE, JCMFA_AGENT_KEY, L"PipeName", RRF_RT_REG_SZ | RRF_SUBKEY_WOW6464KEY, NULL,
+	                 path, &size) != ERROR_SUCCESS ||
+	    wcsncmp(path, L"\\\\.\\pipe\\", 9) != 0 || wcslen(path) <= 9) {
+		path[0] = L'\0';
+		return JCMFA_E_CONNECT;
+	}
+	if (RegGetValueW(HKEY_LOCAL_MACHINE, JCMFA_AGENT_KEY, L"ServerPid", RRF_RT_REG_DWORD | RRF_SUBKEY_WOW6464KEY, NULL,
+	                 &pid, &n) != ERROR_SUCCESS ||
+	    RegGetValueW(HKEY_LOCAL_MACHINE, JCMFA_AGENT_KEY, L"ServerStart", RRF_RT_REG_QWORD | RRF_SUBKEY_WOW6464KEY,
+	                 NULL, &start, &m) != ERROR_SUCCESS) {
+		path[0] = L'\0';
+		return JCMFA_E_CONNECT;
+	}
+	server->pid = pid;
+	server->start = start;
+	return JCMFA_OK;
+}
+
+int jcmfa_pipe_open(struct jcmfa_pipe *p, struct jcmfa_io *io, const wchar_t *fixed, DWORD timeout_ms)
+{
+	wchar_t name[256];
+	struct jcmfa_pipe_server server;
+
+	if (fixed != NULL && fixed[0] != L'\0')
+		return jcmfa_pipe_connect(p, io, fixed, NULL, timeout_ms);
+	if (jcmfa_pipe_published(name, sizeof name / sizeof name[0], &server) != JCMFA_OK) {
+		/* The service removes its name when it stops cleanly and writes
+		 * it only once it listens; only an administrator can write the
+		 * key, so no one else can make us see "absent" this way. */
+		memset(p, 0, sizeof *p);
+		p->h = INVALID_HANDLE_VALUE;
+		p->last_error = ERROR_FILE_NOT_FOUND;
+		p->absent = 1;
+		return JCMFA_E_CONNECT;
+	}
+	return jcmfa_pipe_connect(p, io, name, &server, timeout_ms);
 }
 
 void jcmfa_pipe_close(struct jcmfa_pipe *p)

@@ -11,6 +11,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jcmfa/jcmfa/internal/accounts"
@@ -27,45 +28,82 @@ type Handler interface {
 }
 
 // Server accepts connections and runs one exchange on each.
+//
+// Any local user can connect, so the server reads the peer's uid right
+// after accept, before the connection holds anything, and keeps two
+// separate budgets: privileged peers (root, the daemon's own uid, the
+// platform's login identity: Peer.Privileged) share MaxConns, which no
+// other peer can touch; every other uid gets a few connections, short
+// deadlines and one ENROLL at a time, out of a small budget of their own.
+// docs/protocol.md ("Limits of the channel") states the figures.
 type Server struct {
 	Handler Handler
 	Log     *slog.Logger
-	// MaxConns bounds connections served at once; further clients wait in
-	// the listen backlog until a slot frees or their own timeout fires.
+	// MaxConns bounds privileged connections served at once; a privileged
+	// connection beyond it waits (in its own goroutine, not the accept
+	// loop) until a slot frees or the daemon stops.
 	MaxConns int
 	// RequestTimeout bounds waiting for HELLO and the request line;
-	// AnswerTimeout bounds waiting for a person's ANSWER.
+	// AnswerTimeout bounds waiting for a person's ANSWER. Privileged peers.
 	RequestTimeout time.Duration
 	AnswerTimeout  time.Duration
 	// AdminUID is the uid besides 0 that counts as admin: the daemon's own.
 	AdminUID int
 
-	wg sync.WaitGroup
+	// Unprivileged peers. A connection beyond PeerConns for its uid or
+	// beyond UnprivConns for them all is refused at once (ERROR, VERDICT
+	// deny reason=busy, close), never queued.
+	PeerConns   int
+	UnprivConns int
+	// UnprivRequestTimeout replaces RequestTimeout for them; an ENROLL of
+	// theirs waits at most UnprivAnswerTimeout for each ANSWER and lasts at
+	// most UnprivEnrollTimeout in all. One uid has at most one ENROLL open,
+	// and all of them together at most UnprivEnrolls.
+	UnprivRequestTimeout time.Duration
+	UnprivAnswerTimeout  time.Duration
+	UnprivEnrollTimeout  time.Duration
+	UnprivEnrolls        int
+
+	// StopTimeout bounds Serve's return once ctx is done: open dialogues
+	// are woken at once (their pending read fails, so a login or
+	// enrollment ends with a deny that is still written); connections
+	// still open after StopTimeout-1s are closed, and Serve returns after
+	// StopTimeout even if a handler is stuck.
+	StopTimeout time.Duration
+
+	wg       sync.WaitGroup
+	unpriv   unprivileged
+	stopping atomic.Bool
+	liveMu   sync.Mutex
+	live     map[*worker]struct{}
 }
 
 // NewServer returns a server with the documented limits.
 func NewServer(h Handler, log *slog.Logger, adminUID int) *Server {
 	return &Server{Handler: h, Log: log, MaxConns: 2048, RequestTimeout: 10 * time.Second,
-		AnswerTimeout: 5 * time.Minute, AdminUID: adminUID}
+		AnswerTimeout: 5 * time.Minute, AdminUID: adminUID,
+		PeerConns: 4, UnprivConns: 64, UnprivEnrolls: 8,
+		UnprivRequestTimeout: 2 * time.Second, UnprivAnswerTimeout: 2 * time.Minute,
+		UnprivEnrollTimeout: 5 * time.Minute, StopTimeout: 3 * time.Second}
 }
 
-// Serve accepts on l until ctx is done or l fails, then waits for the
-// exchanges under way to end.
+// conn is an accepted connection and who is at the other end.
+type conn struct {
+	c    net.Conn
+	peer Peer
+}
+
+// Serve accepts on l until ctx is done or l fails, then ends the exchanges
+// under way (see StopTimeout) and returns.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
-	sem := make(chan struct{}, max(s.MaxConns, 1))
-	handoff := make(chan net.Conn)
+	priv := make(chan struct{}, max(s.MaxConns, 1))
+	handoff := make(chan conn)
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
-	defer s.wg.Wait()
+	defer s.shutdown()
 	for {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			return nil
-		}
 		c, err := l.Accept()
 		if err != nil {
-			<-sem
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -78,12 +116,76 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		select {
-		case handoff <- c: // an idle worker takes it
-		default:
-			s.wg.Add(1)
-			go s.worker(ctx, c, sem, handoff)
+		// One getsockopt: cheap, and the kernel's word, not the peer's.
+		peer, err := peerOf(c, s.AdminUID)
+		if err != nil {
+			s.Log.Warn("cannot identify peer; closing", "error", err)
+			c.Close()
+			continue
 		}
+		cn := conn{c, peer}
+		if peer.Privileged() {
+			select {
+			case priv <- struct{}{}:
+			default:
+				// Full: wait for a slot without holding up accept, which
+				// must keep refusing floods and reading peers.
+				s.wg.Add(1)
+				go s.await(ctx, cn, priv, handoff)
+				continue
+			}
+		} else if ok, why := s.unpriv.admit(peer.UID, s.PeerConns, s.UnprivConns); !ok {
+			s.refuseConn(cn, why)
+			continue
+		}
+		s.dispatch(ctx, cn, priv, handoff)
+	}
+}
+
+// dispatch gives cn, which holds its slot, to an idle worker or a new one.
+func (s *Server) dispatch(ctx context.Context, cn conn, priv chan struct{}, handoff chan conn) {
+	select {
+	case handoff <- cn: // an idle worker takes it
+	default:
+		s.wg.Add(1)
+		go s.worker(ctx, cn, priv, handoff)
+	}
+}
+
+// await waits for a privileged slot for cn.
+func (s *Server) await(ctx context.Context, cn conn, priv chan struct{}, handoff chan conn) {
+	defer s.wg.Done()
+	select {
+	case priv <- struct{}{}:
+		s.dispatch(ctx, cn, priv, handoff)
+	case <-ctx.Done():
+		cn.c.Close()
+	}
+}
+
+// refuseConn closes an unprivileged connection over its limits, telling
+// the client why in the form every client reads before HELLO (a version
+// refusal's): an ERROR, then VERDICT deny.
+func (s *Server) refuseConn(cn conn, why string) {
+	s.unpriv.noteRefusal(s.Log, cn.peer.UID, why, time.Now())
+	text := fmt.Sprintf("too many connections from uid %d (at most %d at once); try again later", cn.peer.UID, s.PeerConns)
+	if why == "total" {
+		text = "too many connections from unprivileged users; try again later"
+	}
+	line, _ := Format("ERROR", nil, "text", text)
+	// A new connection's send buffer is empty: this does not wait, and the
+	// deadline makes sure of it.
+	cn.c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	cn.c.Write([]byte(line + "VERDICT deny reason=busy\n"))
+	cn.c.Close()
+}
+
+// release gives back cn's slot.
+func (s *Server) release(cn conn, priv chan struct{}) {
+	if cn.peer.Privileged() {
+		<-priv
+	} else {
+		s.unpriv.release(cn.peer.UID)
 	}
 }
 
@@ -91,26 +193,54 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 // connection before it ends.
 const workerIdle = 10 * time.Second
 
+// worker is one connection goroutine; the server knows every live one so
+// that a stop can wake the connection it is serving.
+type worker struct {
+	mu sync.Mutex
+	c  net.Conn // being served; nil between connections
+}
+
+// setConn records the connection being served (nil: none).
+func (wk *worker) setConn(c net.Conn) {
+	wk.mu.Lock()
+	wk.c = c
+	wk.mu.Unlock()
+}
+
 // worker serves c, then further connections handed to it, until it has
 // been idle for workerIdle. Reusing goroutines keeps their stacks, grown
 // once by the login path (JSON, bbolt, AES-GCM), instead of growing a new
 // 8 KB stack for each connection: at high login rates that stack copying
 // and the scanning of many short-lived stacks was ~10% of the daemon's CPU.
-func (s *Server) worker(ctx context.Context, c net.Conn, sem chan struct{}, handoff chan net.Conn) {
+func (s *Server) worker(ctx context.Context, cn conn, priv chan struct{}, handoff chan conn) {
 	defer s.wg.Done()
+	wk := &worker{}
+	s.liveMu.Lock()
+	if s.live == nil {
+		s.live = map[*worker]struct{}{}
+	}
+	s.live[wk] = struct{}{}
+	s.liveMu.Unlock()
+	defer func() {
+		s.liveMu.Lock()
+		delete(s.live, wk)
+		s.liveMu.Unlock()
+	}()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	// The line buffers too are the worker's, reset for each connection:
 	// 8 KiB a login was most of the daemon's allocation.
 	r, w := bufio.NewReaderSize(nil, MaxLine), bufio.NewWriterSize(nil, MaxLine)
 	for {
-		r.Reset(c)
-		w.Reset(c)
-		s.serveConn(ctx, c, r, w)
-		<-sem
+		r.Reset(cn.c)
+		w.Reset(cn.c)
+		wk.setConn(cn.c)
+		s.serveConn(ctx, wk, cn, r, w)
+		wk.setConn(nil)
+		s.release(cn, priv)
 		idle.Reset(workerIdle)
 		select {
-		case c = <-handoff:
+		case cn = <-handoff:
 		case <-idle.C:
 			return
 		case <-ctx.Done():
@@ -119,14 +249,71 @@ func (s *Server) worker(ctx context.Context, c net.Conn, sem chan struct{}, hand
 	}
 }
 
+// shutdown ends the exchanges under way, within StopTimeout: every live
+// connection's pending read fails at once, so a dialogue waiting for an
+// ANSWER ends with its deny verdict written; whatever is still open a
+// second before the bound is closed.
+func (s *Server) shutdown() {
+	s.stopping.Store(true)
+	bound := max(s.StopTimeout, time.Second)
+	start := time.Now()
+	s.eachLive(func(c net.Conn) { c.SetReadDeadline(start) })
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return
+	case <-time.After(bound - time.Second):
+	}
+	n := 0
+	s.eachLive(func(c net.Conn) { c.Close(); n++ })
+	s.Log.Warn("stopping: closed connections whose exchange had not ended", "connections", n)
+	select {
+	case <-done:
+	case <-time.After(bound - time.Since(start)):
+		s.Log.Warn("stopping: exchanges still running after the stop bound; not waiting for them", "bound", bound.String())
+	}
+}
+
+// eachLive calls fn with the connection each live worker is serving.
+// Holding the worker's lock orders this with session.read: a read either
+// set its deadline before (and fn's wins) or sees s.stopping after.
+func (s *Server) eachLive(fn func(net.Conn)) {
+	s.liveMu.Lock()
+	defer s.liveMu.Unlock()
+	for wk := range s.live {
+		wk.mu.Lock()
+		if wk.c != nil {
+			fn(wk.c)
+		}
+		wk.mu.Unlock()
+	}
+}
+
 // session is one connection: its reader, its peer, and how it writes.
 type session struct {
 	s     *Server
+	wk    *worker
 	c     net.Conn
 	r     *bufio.Reader
 	w     *bufio.Writer
 	peer  Peer
 	proto error // a protocol error seen inside a dialogue
+	// answerTimeout bounds each ANSWER and writeTimeout each write; until,
+	// if set, bounds every read of the exchange (a late verdict is still
+	// written).
+	answerTimeout time.Duration
+	writeTimeout  time.Duration
+	until         time.Time
+}
+
+// deadline is now+d, or the end of the exchange if that is sooner: for reads.
+func (ss *session) deadline(d time.Duration) time.Time {
+	t := time.Now().Add(d)
+	if !ss.until.IsZero() && ss.until.Before(t) {
+		return ss.until
+	}
+	return t
 }
 
 // write queues a line. Lines go out together when the daemon next waits
@@ -139,7 +326,7 @@ func (ss *session) write(verb string, args []string, kv ...string) error {
 	if err != nil {
 		return err
 	}
-	ss.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	ss.c.SetWriteDeadline(time.Now().Add(ss.writeTimeout))
 	_, err = ss.w.WriteString(line)
 	return err
 }
@@ -149,7 +336,7 @@ func (ss *session) flush() error {
 	if ss.w.Buffered() == 0 {
 		return nil
 	}
-	ss.c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	ss.c.SetWriteDeadline(time.Now().Add(ss.writeTimeout))
 	return ss.w.Flush()
 }
 
@@ -163,7 +350,13 @@ func (ss *session) read(timeout time.Duration) (Line, error) {
 			return Line{}, err
 		}
 	}
-	ss.c.SetReadDeadline(time.Now().Add(timeout))
+	dl := ss.deadline(timeout)
+	ss.wk.mu.Lock() // see eachLive
+	if ss.s.stopping.Load() {
+		dl = time.Now()
+	}
+	ss.c.SetReadDeadline(dl)
+	ss.wk.mu.Unlock()
 	return ReadLine(ss.r)
 }
 
@@ -178,17 +371,18 @@ func (ss *session) refuse(reason, text string) {
 	ss.write("VERDICT", []string{engine.Deny}, "reason", reason)
 }
 
-func (s *Server) serveConn(ctx context.Context, c net.Conn, r *bufio.Reader, w *bufio.Writer) {
+func (s *Server) serveConn(ctx context.Context, wk *worker, cn conn, r *bufio.Reader, w *bufio.Writer) {
+	c := cn.c
 	defer c.Close()
-	ss := &session{s: s, c: c, r: r, w: w}
+	ss := &session{s: s, wk: wk, c: c, r: r, w: w, peer: cn.peer, answerTimeout: s.AnswerTimeout, writeTimeout: 10 * time.Second}
 	defer ss.flush()
-	peer, err := peerOf(c, s.AdminUID)
-	if err != nil {
-		s.Log.Warn("cannot identify peer; closing", "error", err)
-		return
+	reqTimeout := s.RequestTimeout
+	if !cn.peer.Privileged() {
+		// A local client reads its socket at once: an unprivileged one
+		// that does not is not let to hold its slot for long.
+		reqTimeout, ss.writeTimeout = s.UnprivRequestTimeout, s.UnprivRequestTimeout
 	}
-	ss.peer = peer
-	hello, err := ss.read(s.RequestTimeout)
+	hello, err := ss.read(reqTimeout)
 	if err != nil {
 		ss.fail(err, "HELLO")
 		return
@@ -204,11 +398,15 @@ func (s *Server) serveConn(ctx context.Context, c net.Conn, r *bufio.Reader, w *
 	client := "unknown"
 	if len(hello.Args) > 1 {
 		client = hello.Args[1]
+		if !validClientWord(client) {
+			ss.refuse("protocol", "protocol error: the client word in HELLO must be 1-32 characters from a-z, 0-9, '.', '_', '-', starting with a letter")
+			return
+		}
 	}
 	if ss.write("HELLO", []string{strconv.Itoa(Version)}) != nil {
 		return
 	}
-	req, err := ss.read(s.RequestTimeout)
+	req, err := ss.read(reqTimeout)
 	if err != nil {
 		ss.fail(err, "request")
 		return
@@ -237,11 +435,28 @@ func (ss *session) fail(err error, what string) {
 	ss.s.Log.Debug("connection ended before "+what, "error", err)
 }
 
-func loginRequest(l Line, client string) engine.LoginRequest {
+// validClientWord: HELLO's client word becomes the audit's actor, so it
+// is a short token (^[a-z][a-z0-9._-]{0,31}$), never free text that could
+// carry a line break or an escape sequence into a log or a terminal.
+func validClientWord(w string) bool {
+	if len(w) == 0 || len(w) > 32 || w[0] < 'a' || w[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		switch c := w[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '.', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+func (ss *session) loginRequest(l Line, client string) engine.LoginRequest {
 	return engine.LoginRequest{
 		User: l.Get("user"), Surface: l.Get("surface"), Service: l.Get("service"),
 		RHost: l.Get("rhost"), TTY: l.Get("tty"), Client: client,
-		Interactive: l.Get("interactive") != "0",
+		Interactive: l.Get("interactive") != "0", PeerUID: ss.peer.UID,
 	}
 }
 
@@ -272,7 +487,7 @@ func (ss *session) login(ctx context.Context, l Line, client string) {
 		ss.refuse("protocol", "protocol error: LOGIN needs user=")
 		return
 	}
-	v := ss.s.Handler.Login(ctx, loginRequest(l, client), ss)
+	v := ss.s.Handler.Login(ctx, ss.loginRequest(l, client), ss)
 	ss.verdict(v)
 }
 
@@ -309,10 +524,26 @@ func (ss *session) enroll(ctx context.Context, l Line, client string) {
 		ss.refuse("forbidden", err.Error())
 		return
 	}
-	req := loginRequest(l, client)
+	req := ss.loginRequest(l, client)
 	req.User, req.Interactive = name, true
+	if !ss.peer.Admin {
+		// Where it runs and from which terminal is the peer's word, and
+		// the audit must not carry a peer's word as fact: all the daemon
+		// knows is its uid (PeerUID) and that it used the channel.
+		req.Surface, req.Service, req.RHost, req.TTY = "cli", "", "", ""
+	}
 	if req.Surface == "" {
 		req.Surface = "cli"
+	}
+	if !ss.peer.Privileged() {
+		uid := ss.peer.UID
+		if ok, why := ss.s.unpriv.startEnroll(uid, ss.s.UnprivEnrolls); !ok {
+			ss.refuse("busy", why)
+			return
+		}
+		defer ss.s.unpriv.endEnroll(uid)
+		ss.answerTimeout = ss.s.UnprivAnswerTimeout
+		ss.until = time.Now().Add(ss.s.UnprivEnrollTimeout)
 	}
 	ss.verdict(ss.s.Handler.Enroll(ctx, req, ss))
 }
@@ -358,7 +589,8 @@ func (ss *session) Info(text string) error { return ss.write("INFO", nil, "text"
 func (ss *session) Error(text string) error { return ss.write("ERROR", nil, "text", text) }
 
 // Ask implements engine.Conversation: the only place the daemon waits for a
-// person, bounded by AnswerTimeout.
+// person, bounded by AnswerTimeout (an unprivileged peer's ENROLL: by
+// UnprivAnswerTimeout and the dialogue's own end).
 func (ss *session) Ask(echo bool, prompt string) (string, error) {
 	e := "off"
 	if echo {
@@ -367,7 +599,7 @@ func (ss *session) Ask(echo bool, prompt string) (string, error) {
 	if err := ss.write("ASK", nil, "echo", e, "text", prompt); err != nil {
 		return "", err
 	}
-	l, err := ss.read(ss.s.AnswerTimeout)
+	l, err := ss.read(ss.answerTimeout)
 	if err != nil {
 		if errors.Is(err, ErrProtocol) {
 			ss.proto = err
@@ -411,5 +643,9 @@ type Peer struct {
 	// that show UI inside SecurityAgent as _securityagent, not as root.
 	LoginAgent bool
 }
+
+// Privileged peers share the server's reserved capacity and its long
+// deadlines; every other uid is held to the small budget of limits.go.
+func (p Peer) Privileged() bool { return p.Admin || p.LoginAgent }
 
 func (p Peer) name() (string, error) { return accounts.NameOfUID(strconv.Itoa(p.UID)) }

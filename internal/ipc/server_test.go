@@ -187,6 +187,12 @@ func TestMalformedLinesGetAnErrorAndADeny(t *testing.T) {
 		"answer not a code":      hello + "LOGIN user=alice\nANSWER text=%0A%0Adrop%20table\n",
 		"verb instead of answer": hello + "LOGIN user=alice\nLOGIN user=bob\n",
 		"doubled space":          hello + "LOGIN  user=alice\n",
+		// The client word becomes the audit's actor: a token, not text.
+		"client word with LF":  "HELLO 1 pam%0Aforged\nLOGIN user=alice\n",
+		"client word with ESC": "HELLO 1 pam%1B[2J\nLOGIN user=alice\n",
+		"client word too long": "HELLO 1 " + strings.Repeat("a", 33) + "\nLOGIN user=alice\n",
+		"client word upper":    "HELLO 1 PAM\nLOGIN user=alice\n",
+		"client word space":    "HELLO 1 pam%20x\nLOGIN user=alice\n",
 	}
 	for name, payload := range cases {
 		t.Run(name, func(t *testing.T) {

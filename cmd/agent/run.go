@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 
 	"github.com/kardianos/service"
 	"github.com/spf13/cobra"
@@ -39,11 +40,24 @@ func (p *program) Start(service.Service) error {
 	return nil
 }
 
+// stopBound is how long Stop waits for the daemon. daemon.Run returns
+// within a few seconds of the cancel (the channel bounds its own stop);
+// this is the backstop for a store that will not close, well inside
+// systemd's 90 s before SIGKILL.
+const stopBound = 10 * time.Second
+
 func (p *program) Stop(service.Service) error {
 	p.cancel()
-	err := <-p.done
-	p.flushLog()
-	return err
+	select {
+	case err := <-p.done:
+		p.flushLog()
+		return err
+	case <-time.After(stopBound):
+		p.cfg.Log.Error("the daemon did not stop within " + stopBound.String() + "; exiting without closing the store " +
+			"(the next start fences codes as after a crash: docs/policy.md, D13)")
+		p.flushLog()
+		return fmt.Errorf("daemon did not stop within %v", stopBound)
+	}
 }
 
 func (p *program) flushLog() {

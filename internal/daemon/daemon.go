@@ -26,7 +26,8 @@ type Config struct {
 	Ready func()
 }
 
-// Run serves until ctx is cancelled.
+// Run serves until ctx is cancelled, then ends the open dialogues (each
+// with a deny), closes the store and returns: within a few seconds.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -47,7 +48,14 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return err
 	}
-	defer st.Close()
+	// A clean close clears the store's serving mark: the next start puts
+	// up no fence. Serve returns within its StopTimeout, so a stop gets
+	// here in seconds even with dialogues open.
+	defer func() {
+		if err := st.Close(); err != nil {
+			cfg.Log.Error("closing the store failed; the next start will fence codes as after a crash", "error", err.Error())
+		}
+	}()
 	unclean, err := st.Serve(time.Now())
 	if err != nil {
 		return err

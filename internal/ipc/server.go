@@ -515,6 +515,13 @@ func (ss *session) selfName(asked string) (string, error) {
 }
 
 func (ss *session) enroll(ctx context.Context, l Line, client string) {
+	if !ss.peer.Admin {
+		// Where it runs and from which terminal is the peer's word, and
+		// the audit must not carry a peer's word as fact: all the daemon
+		// knows is its uid (PeerUID) and that it used the channel. So its
+		// surface, service, rhost and tty are dropped unread.
+		l = Line{Verb: l.Verb, Fields: map[string]string{"user": l.Get("user")}}
+	}
 	if err := checkFields(l); err != nil {
 		ss.refuse("protocol", err.Error())
 		return
@@ -526,12 +533,6 @@ func (ss *session) enroll(ctx context.Context, l Line, client string) {
 	}
 	req := ss.loginRequest(l, client)
 	req.User, req.Interactive = name, true
-	if !ss.peer.Admin {
-		// Where it runs and from which terminal is the peer's word, and
-		// the audit must not carry a peer's word as fact: all the daemon
-		// knows is its uid (PeerUID) and that it used the channel.
-		req.Surface, req.Service, req.RHost, req.TTY = "cli", "", "", ""
-	}
 	if req.Surface == "" {
 		req.Surface = "cli"
 	}

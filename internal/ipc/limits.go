@@ -21,12 +21,18 @@ type unprivileged struct {
 	total     int
 	enrolling map[int]bool // uid → has an ENROLL open
 	enrolls   int
-	refused   map[int]*refusals // uid → refusals not yet logged
+	refused   map[refusalKey]*refusals // refusals not yet logged
 }
 
-// refusals is the rate limit on "connection refused" warnings: a flood
-// must not flood the log too. One warning per uid per refusalLogEvery,
-// carrying the count since the previous one.
+// refusals is the rate limit on warnings about unprivileged peers (over
+// their caps, asking for what they may not): a flood must not flood the
+// log too. One warning per uid and kind per refusalLogEvery, carrying the
+// count since the previous one.
+type refusalKey struct {
+	uid  int
+	what string
+}
+
 type refusals struct {
 	logged time.Time
 	n      int
@@ -88,14 +94,16 @@ func (u *unprivileged) endEnroll(uid int) {
 	u.enrolls--
 }
 
-// noteRefusal counts a refused connection of uid and logs a warning if
-// none was logged for uid in the last refusalLogEvery.
-func (u *unprivileged) noteRefusal(log *slog.Logger, uid int, why string, now time.Time) {
+// noteRefusal counts a refusal of what (a constant message) to uid and
+// logs a warning with attrs if none of that kind was logged for uid in the
+// last refusalLogEvery.
+func (u *unprivileged) noteRefusal(log *slog.Logger, uid int, what string, now time.Time, attrs ...any) {
+	k := refusalKey{uid, what}
 	u.mu.Lock()
-	r := u.refused[uid]
+	r := u.refused[k]
 	if r == nil {
 		if u.refused == nil {
-			u.refused = map[int]*refusals{}
+			u.refused = map[refusalKey]*refusals{}
 		}
 		if len(u.refused) >= 1024 { // bound the map: forget quiet uids
 			for k, v := range u.refused {
@@ -105,7 +113,7 @@ func (u *unprivileged) noteRefusal(log *slog.Logger, uid int, why string, now ti
 			}
 		}
 		r = &refusals{}
-		u.refused[uid] = r
+		u.refused[k] = r
 	}
 	r.n++
 	n := 0
@@ -114,7 +122,6 @@ func (u *unprivileged) noteRefusal(log *slog.Logger, uid int, why string, now ti
 	}
 	u.mu.Unlock()
 	if n > 0 {
-		log.Warn("connections from an unprivileged uid refused: over its limit (the next warning for this uid comes at most a minute from now)",
-			"uid", uid, "limit", why, "refused", n)
+		log.Warn(what+" (one warning per uid a minute at most)", append([]any{"uid", uid, "refused", n}, attrs...)...)
 	}
 }

@@ -101,6 +101,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	defer s.shutdown()
+	// Cancelled before shutdown runs, also when l fails: idle workers and
+	// connections waiting for a slot end at once.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -167,7 +171,7 @@ func (s *Server) await(ctx context.Context, cn conn, priv chan struct{}, handoff
 // the client why in the form every client reads before HELLO (a version
 // refusal's): an ERROR, then VERDICT deny.
 func (s *Server) refuseConn(cn conn, why string) {
-	s.unpriv.noteRefusal(s.Log, cn.peer.UID, why, time.Now())
+	s.unpriv.noteRefusal(s.Log, cn.peer.UID, "connections from an unprivileged uid refused: over its limit", time.Now(), "limit", why)
 	text := fmt.Sprintf("too many connections from uid %d (at most %d at once); try again later", cn.peer.UID, s.PeerConns)
 	if why == "total" {
 		text = "too many connections from unprivileged users; try again later"
@@ -475,7 +479,7 @@ func checkFields(l Line) error {
 
 func (ss *session) login(ctx context.Context, l Line, client string) {
 	if !ss.peer.Admin && !(ss.peer.LoginAgent && l.Get("surface") == "gui") {
-		ss.s.Log.Warn("login request from a non-root peer refused", "uid", ss.peer.UID, "user", l.Get("user"))
+		ss.s.unpriv.noteRefusal(ss.s.Log, ss.peer.UID, "login request from a non-root peer refused", time.Now(), "user", l.Get("user"))
 		ss.refuse("forbidden", "only root may ask the daemon to log someone in")
 		return
 	}
@@ -560,7 +564,7 @@ func (ss *session) status(ctx context.Context, l Line) {
 
 func (ss *session) command(ctx context.Context, l Line) {
 	if !ss.peer.Admin {
-		ss.s.Log.Warn("admin command from a non-root peer refused", "uid", ss.peer.UID)
+		ss.s.unpriv.noteRefusal(ss.s.Log, ss.peer.UID, "admin command from a non-root peer refused", time.Now())
 		ss.write("FAIL", nil, "text", "admin commands need root (run with sudo)")
 		return
 	}

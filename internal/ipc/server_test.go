@@ -315,8 +315,9 @@ func TestNonRootPeerCannotAdministerOrLogInOthers(t *testing.T) {
 }
 
 func TestConnectionsAreBounded(t *testing.T) {
-	// A server with two slots: two idle clients hold them, a third waits
-	// in the backlog and is served as soon as one leaves.
+	// A server with two privileged slots: two idle root clients hold them,
+	// a third is accepted but waits for a slot, and is served as soon as
+	// one leaves.
 	sockDir, _ := os.MkdirTemp("", "jcmfa")
 	defer os.RemoveAll(sockDir)
 	l, err := ipc.Listen(filepath.Join(sockDir, "s"))

@@ -326,3 +326,57 @@ func msOf(t *testing.T, line string) int {
 	t.Fatalf("no ms= in %q", line)
 	return 0
 }
+
+// stuckHandler never finishes a command until released.
+type stuckHandler struct {
+	limitsHandler
+	release chan struct{}
+}
+
+func (h stuckHandler) Command(context.Context, ipc.Peer, string, map[string]string, *ipc.Reply) error {
+	<-h.release
+	return nil
+}
+
+// A handler that never returns does not hold up the stop: Serve returns
+// within StopTimeout, having closed the connection.
+func TestStopIsBoundedEvenWithAStuckHandler(t *testing.T) {
+	dir, err := os.MkdirTemp("", "jcmfa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	sock := testenv.ShortSocket(t, dir)
+	l, err := ipc.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := stuckHandler{release: make(chan struct{})}
+	defer close(h.release)
+	srv := ipc.NewServer(h, slog.New(slog.NewTextHandler(io.Discard, nil)), os.Geteuid())
+	srv.StopTimeout = 1500 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, l); close(done) }()
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "HELLO 1 test\nCMD settings.get\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	time.Sleep(200 * time.Millisecond) // the handler is in Command now (HELLO is still queued)
+	start := time.Now()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return within 5 s of the stop")
+	}
+	if d := time.Since(start); d < 400*time.Millisecond || d > 2*time.Second {
+		t.Errorf("Serve returned %v after the stop; want about StopTimeout (1.5 s)", d)
+	}
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("the connection was not closed: %v", err)
+	}
+}

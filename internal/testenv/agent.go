@@ -30,6 +30,35 @@ func ShortSocket(tb testing.TB, dir string) string {
 	return filepath.Join(d, "agent.sock")
 }
 
+// StartChild starts cmd and stops it when the test ends (SIGINT, then
+// SIGKILL after 5 s), showing the end of log if the test failed. The
+// channel closes when the process exits.
+func StartChild(tb testing.TB, name string, cmd *exec.Cmd, log *SyncBuffer) <-chan struct{} {
+	tb.Helper()
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if tb.Failed() {
+			out := log.String()
+			if len(out) > 8000 {
+				out = "…" + out[len(out)-8000:]
+			}
+			tb.Logf("%s log:\n%s", name, out)
+		}
+	})
+	return exited
+}
+
 // DecodeJSON decodes a command's JSON output into v, or fails the test
 // with the output.
 func DecodeJSON(tb testing.TB, out string, v any) {
@@ -90,24 +119,8 @@ func StartAgentIn(tb testing.TB, bin, sockDir string, wrap ...string) *Agent {
 	argv := append(append([]string{}, wrap...), bin, "run", "--state-dir", filepath.Join(tb.TempDir(), "state"), "--socket", a.Sock)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = &a.log, &a.log
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
+	exited := StartChild(tb, "daemon", cmd, &a.log)
 	a.Pid = cmd.Process.Pid
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if tb.Failed() {
-			tb.Logf("daemon log:\n%s", a.Log())
-		}
-	})
 	for deadline := time.Now().Add(15 * time.Second); ; {
 		if c, err := net.Dial("unix", a.Sock); err == nil {
 			c.Close()

@@ -171,7 +171,7 @@ func startSlapd(t *testing.T, dir string) string {
 	var log testenv.SyncBuffer
 	cmd := exec.Command("slapd", "-d", "0", "-f", conf, "-h", uri)
 	cmd.Stdout, cmd.Stderr = &log, &log
-	stop := startChild(t, "slapd", cmd, &log)
+	stop := testenv.StartChild(t, "slapd", cmd, &log)
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
@@ -188,30 +188,6 @@ func startSlapd(t *testing.T, dir string) string {
 	}
 }
 
-// startChild starts cmd and stops it when the test ends (SIGTERM, then
-// SIGKILL after 5 s), showing log if the test failed. The channel closes
-// when the process exits.
-func startChild(t *testing.T, name string, cmd *exec.Cmd, log *testenv.SyncBuffer) <-chan struct{} {
-	t.Helper()
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("%s log (the end):\n%s", name, tail(log.String(), 60))
-		}
-	})
-	return exited
-}
 
 // ---- the namespace: NSS through nslcd, and the daemon --------------------------
 
@@ -267,7 +243,7 @@ func start(t *testing.T) *env {
 	var log testenv.SyncBuffer
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", filepath.Join(dir, "enter.sh"), dir)
 	cmd.Stdout, cmd.Stderr = &log, &log
-	exited := startChild(t, "nslcd", cmd, &log)
+	exited := testenv.StartChild(t, "nslcd", cmd, &log)
 	ns := cmd.Process.Pid // unshare and sh exec, so this is nslcd's pid
 	// The namespace's /run is the process's view of it, under /proc/PID/root.
 	nslcdSock := filepath.Join("/proc", fmt.Sprint(ns), "root/run/nslcd/socket")
@@ -438,14 +414,6 @@ func (e *env) lastLogin(t *testing.T) auditEvent {
 	return auditEvent{}
 }
 
-// tail is the last n lines of s: nslcd -d logs every LDAP call it makes.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = append([]string{"..."}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
-}
 
 func writeFile(t *testing.T, path, data string, mode os.FileMode) {
 	t.Helper()

@@ -119,6 +119,13 @@ func (e *Engine) adoptTypedRecord(w who) error {
 	if !w.resolved || w.typed == w.key {
 		return nil
 	}
+	// Most logins by another spelling find nothing to move: look before
+	// taking a write transaction, which would commit (and fsync) the
+	// logins' rolling one first.
+	var has bool
+	if err := e.Store.View(func(tx *store.Tx) (err error) { has, err = hasRecord(tx, w.typed); return }); err != nil || !has {
+		return err
+	}
 	var moved bool
 	var ev store.Event
 	err := e.Store.Update(func(tx *store.Tx) error {

@@ -53,7 +53,7 @@ fuzz-go:
 	@for t in $(GO_FUZZ); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \
 		echo "== $$pkg $$name"; \
-		$(GO) test -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZ_SECONDS)s $$pkg || exit 1; \
+		GO=$(GO) sh mk/gofuzz.sh $$pkg $$name $(FUZZ_SECONDS) || exit 1; \
 	done
 
 trial: agent

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/jcmfa/jcmfa/internal/devicekey"
@@ -78,6 +79,11 @@ func Run(ctx context.Context, cfg Config) error {
 	for _, w := range warnings {
 		cfg.Log.Error("two records for one account", "detail", w)
 	}
+	// The migration walks every record once (only on a store written by an
+	// earlier version): give back the mapped pages it touched and the heap
+	// it grew.
+	st.ReleasePages()
+	debug.FreeOSMemory()
 	fl, err := startFleet(ctx, st, cfg.Log, eng.AccountKey)
 	if err != nil {
 		return err

@@ -311,10 +311,14 @@ func (t *Tx) RecordKeys() ([]string, error) {
 	var out []string
 	seen := make(map[string]bool)
 	for _, b := range [][]byte{bucketUsers, bucketState} {
+		n := 0
 		err := t.tx.Bucket(b).ForEach(func(k, _ []byte) error {
 			if !seen[string(k)] {
 				seen[string(k)] = true
 				out = append(out, string(k))
+			}
+			if n++; n%releaseEvery == 0 {
+				t.releasePages() // as ForEachUser: the walk touches every page
 			}
 			return nil
 		})

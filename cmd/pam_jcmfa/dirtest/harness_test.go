@@ -188,7 +188,6 @@ func startSlapd(t *testing.T, dir string) string {
 	}
 }
 
-
 // ---- the namespace: NSS through nslcd, and the daemon --------------------------
 
 // nsswitch is the namespace's /etc/nsswitch.conf: local files first, as on
@@ -413,7 +412,6 @@ func (e *env) lastLogin(t *testing.T) auditEvent {
 	t.Fatalf("no login event in the audit log:\n%s", out)
 	return auditEvent{}
 }
-
 
 func writeFile(t *testing.T, path, data string, mode os.FileMode) {
 	t.Helper()

@@ -154,10 +154,7 @@ func (e *Engine) UserStatus(name string) (UserRow, error) {
 	}
 	var r UserRow
 	err = e.Store.View(func(tx *store.Tx) error {
-		key, err := recordKey(tx, w)
-		if err != nil {
-			return err
-		}
+		key := recordKey(tx, w)
 		in, err := e.input(tx, key, e.Now())
 		r = rowOf(in, key)
 		return err
@@ -173,7 +170,7 @@ func (e *Engine) target(name string, ev *store.Event) (who, string, error) {
 		return w, "", err
 	}
 	var key string
-	err = e.Store.View(func(tx *store.Tx) (err error) { key, err = recordKey(tx, w); return })
+	err = e.Store.View(func(tx *store.Tx) error { key = recordKey(tx, w); return nil })
 	ev.User = key
 	if key != w.typed {
 		ev.Typed = w.typed

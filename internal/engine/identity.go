@@ -52,63 +52,56 @@ func (e *Engine) resolve(name string) (who, error) {
 	return w, nil
 }
 
-// hasRecord reports whether anything is kept under key.
-func hasRecord(tx *store.Tx, key string) (bool, error) {
-	_, found, err := tx.User(key)
-	if err != nil || found {
-		return found, err
-	}
-	return tx.HasState(key), nil
+// hasRecord reports whether anything is kept under key. It opens
+// nothing: whether a record is whole is for whoever reads it.
+func hasRecord(tx *store.Tx, key string) bool {
+	return tx.HasUser(key) || tx.HasState(key)
 }
 
 // recordKey is the record an admin command about w acts on: the one kept
 // under the name exactly as the admin gave it, if there is one (`users`
 // lists records by their key, and a record left under another spelling —
 // see MigrateAccounts — must stay reachable), else the account's own.
-func recordKey(tx *store.Tx, w who) (string, error) {
-	if w.typed == w.key {
-		return w.key, nil
+func recordKey(tx *store.Tx, w who) string {
+	if w.typed != w.key && hasRecord(tx, w.typed) {
+		return w.typed
 	}
-	if has, err := hasRecord(tx, w.typed); err != nil || has {
-		if has {
-			return w.typed, nil
-		}
-		return "", err
-	}
-	return w.key, nil
+	return w.key
 }
 
 // rekey moves the records kept under from to the account's key to, inside
-// tx, and audits it. Nothing is moved over an existing record: then it
-// returns false and the caller reports the conflict.
-func (e *Engine) rekey(tx *store.Tx, from, to, detail string) (bool, error) {
-	if has, err := hasRecord(tx, to); err != nil || has {
-		return false, err
+// tx, and audits it; it returns the event it audited. Nothing is moved
+// over an existing record: then moved is false and the caller reports the
+// conflict.
+func (e *Engine) rekey(tx *store.Tx, from, to, detail string) (ev store.Event, moved bool, err error) {
+	if hasRecord(tx, to) {
+		return ev, false, nil
 	}
 	u, found, err := tx.User(from)
 	if err != nil {
-		return false, err
+		return ev, false, err
 	}
 	st, err := tx.State(from)
 	if err != nil {
-		return false, err
+		return ev, false, err
 	}
 	hadState := tx.HasState(from)
 	if err := tx.DeleteUser(from); err != nil {
-		return false, err
+		return ev, false, err
 	}
 	if found {
 		u.Name = to
 		if err := tx.PutUser(u); err != nil {
-			return false, err
+			return ev, false, err
 		}
 	}
 	if hadState {
 		if err := tx.PutState(to, st); err != nil {
-			return false, err
+			return ev, false, err
 		}
 	}
-	return true, e.audit(tx, store.Event{Kind: "rekey", User: to, Typed: from, Actor: "daemon", Detail: detail})
+	ev = store.Event{Kind: "rekey", User: to, Typed: from, Actor: "daemon", Detail: detail}
+	return ev, true, e.audit(tx, ev)
 }
 
 // adoptTypedRecord moves a record kept under the spelling a login used to
@@ -123,18 +116,16 @@ func (e *Engine) adoptTypedRecord(w who) error {
 	// taking a write transaction, which would commit (and fsync) the
 	// logins' rolling one first.
 	var has bool
-	if err := e.Store.View(func(tx *store.Tx) (err error) { has, err = hasRecord(tx, w.typed); return }); err != nil || !has {
+	if err := e.Store.View(func(tx *store.Tx) error { has = hasRecord(tx, w.typed); return nil }); err != nil || !has {
 		return err
 	}
 	var moved bool
 	var ev store.Event
-	err := e.Store.Update(func(tx *store.Tx) error {
-		has, err := hasRecord(tx, w.typed)
-		if err != nil || !has {
-			return err
+	err := e.Store.Update(func(tx *store.Tx) (err error) {
+		if !hasRecord(tx, w.typed) {
+			return nil
 		}
-		moved, err = e.rekey(tx, w.typed, w.key, "a login as "+strconv.Quote(w.typed)+" resolved to the account "+w.key+" (id "+w.id+")")
-		ev = store.Event{Kind: "rekey", User: w.key, Typed: w.typed}
+		ev, moved, err = e.rekey(tx, w.typed, w.key, "a login as "+strconv.Quote(w.typed)+" resolved to the account "+w.key+" (id "+w.id+")")
 		return err
 	})
 	if moved {
@@ -183,12 +174,12 @@ func (e *Engine) MigrateAccounts() (warnings []string, err error) {
 	err = e.Store.Update(func(tx *store.Tx) error {
 		evs, warnings = nil, nil
 		for _, m := range moves {
-			ok, err := e.rekey(tx, m.from, m.to, fmt.Sprintf("upgrade: %q is the account %s (id %s)", m.from, m.to, m.id))
+			ev, moved, err := e.rekey(tx, m.from, m.to, fmt.Sprintf("upgrade: %q is the account %s (id %s)", m.from, m.to, m.id))
 			if err != nil {
 				return err
 			}
-			if ok {
-				evs = append(evs, store.Event{Kind: "rekey", User: m.to, Typed: m.from})
+			if moved {
+				evs = append(evs, ev)
 				continue
 			}
 			msg := fmt.Sprintf("records are kept for both %q and %q, which are one account (id %s): logins use %q's. "+
@@ -196,7 +187,7 @@ func (e *Engine) MigrateAccounts() (warnings []string, err error) {
 				"then restart the daemon, which moves it to %q",
 				m.from, m.to, m.id, m.to, m.from, m.to, m.to)
 			warnings = append(warnings, msg)
-			ev := store.Event{Kind: "rekey-conflict", User: m.to, Typed: m.from, Actor: "daemon", Detail: msg}
+			ev = store.Event{Kind: "rekey-conflict", User: m.to, Typed: m.from, Actor: "daemon", Detail: msg}
 			if err := e.audit(tx, ev); err != nil {
 				return err
 			}

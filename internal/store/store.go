@@ -346,6 +346,12 @@ func (t *Tx) State(name string) (State, error) {
 	return st, err
 }
 
+// HasUser reports whether a user record is kept under name, without
+// opening it.
+func (t *Tx) HasUser(name string) bool {
+	return t.tx.Bucket(bucketUsers).Get([]byte(name)) != nil
+}
+
 // HasState reports whether living data exists for name.
 func (t *Tx) HasState(name string) bool {
 	return t.tx.Bucket(bucketState).Get([]byte(name)) != nil

@@ -1,0 +1,5 @@
+package doctor
+
+import "github.com/jcmfa/jcmfa/internal/paths"
+
+func daemonUser() string { return paths.DaemonUser }

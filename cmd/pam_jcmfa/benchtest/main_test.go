@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"os/user"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -271,6 +272,16 @@ func startDaemon(tb testing.TB, stateDir string) *daemonProc {
 	}
 	d.cmd = exec.Command(agentBin, "run", "--state-dir", stateDir, "--socket", d.sock)
 	d.cmd.Stdout, d.cmd.Stderr = lf, lf
+	if uid := daemonUID(tb); uid != 0 {
+		// As the packaged daemon runs under systemd (User=_jcmfa): its
+		// store, key and socket directory are that user's.
+		for _, p := range []string{stateDir, dir} {
+			if err := chownTree(p, uid); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		d.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(uid)}}
+	}
 	if err := d.cmd.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -291,6 +302,34 @@ func startDaemon(tb testing.TB, stateDir string) *daemonProc {
 	}
 	tb.Fatal("daemon did not listen within 30s")
 	return nil
+}
+
+// daemonUID is the uid the benchmarked daemon runs as: an unprivileged
+// system account (testenv.OSAccount), as the packaged daemon runs since
+// issue 14; JCMFA_BENCH_DAEMON_USER=root measures it as root, as 0.1.0 ran.
+func daemonUID(tb testing.TB) int {
+	u, err := user.Lookup(daemonUser())
+	if err != nil {
+		tb.Fatalf("JCMFA_BENCH_DAEMON_USER: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	return uid
+}
+
+func daemonUser() string {
+	if name := os.Getenv("JCMFA_BENCH_DAEMON_USER"); name != "" {
+		return name
+	}
+	return testenv.OSAccount
+}
+
+func chownTree(root string, uid int) error {
+	return filepath.WalkDir(root, func(p string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, uid)
+	})
 }
 
 // stop ends the daemon (SIGTERM, then SIGKILL) and waits for it.
@@ -527,8 +566,8 @@ func writeDoc(path, tables string) error {
 	if cmd == "" {
 		cmd = strings.Join(os.Args, " ")
 	}
-	body := fmt.Sprintf("%s\n### Latest run\n\n- machine: %s\n- date: %s\n- command: `%s`\n\n%s%s",
-		docBegin, machine(), time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, tables, docEnd)
+	body := fmt.Sprintf("%s\n### Latest run\n\n- machine: %s\n- date: %s\n- command: `%s`\n- the daemon runs as: %s (JCMFA_BENCH_DAEMON_USER)\n\n%s%s",
+		docBegin, machine(), time.Now().UTC().Format("2006-01-02 15:04 UTC"), cmd, daemonUser(), tables, docEnd)
 	s := string(old)
 	if i, j := strings.Index(s, docBegin), strings.Index(s, docEnd); i >= 0 && j > i {
 		s = s[:i] + body + s[j+len(docEnd):]

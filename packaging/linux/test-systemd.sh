@@ -18,7 +18,8 @@
 #   5. SIGKILL: systemd restarts the daemon; a login started during the
 #      restart waits in the socket's queue and is allowed once the fence
 #      (docs/policy.md, D13) lets a code through;
-#   6. systemctl stop with a dialogue open returns within seconds;
+#   6. a hung daemon (SIGSTOP) is killed and restarted by the watchdog;
+#      systemctl stop with a dialogue open returns within seconds;
 #   7. upgrade to a newer build keeps the store, key and enrollments;
 #   8. purge removes them, and ssh logs in with the password alone.
 #
@@ -174,7 +175,16 @@ exposure() { ct systemd-analyze security jcmfa-agent.service 2>/dev/null | awk '
 key_sum() { ct sha256sum /var/lib/jcmfa/store.key | cut -d' ' -f1; }
 main_user() { ct ps -o user= -p "$(ct systemctl show -p MainPID --value jcmfa-agent.service)" | tr -d ' '; }
 
-enrolled_users() { ct jcmfa-agent users --json | grep -o '"user": *"u[0-9]"' | grep -o 'u[0-9]' | sort | tr '\n' ' '; }
+# after_fence writes to $TMP/nb when the newest fence the daemon logged lets
+# codes through again: after an unclean stop (kill, watchdog) it refuses
+# codes up to the step of its start plus the skew (1) as possibly used.
+after_fence() {
+	local f
+	f=$(ct journalctl -q -u jcmfa-agent.service -o json | grep -o '"FENCE":"[^"]*"' | tail -1 | cut -d'"' -f4 || true)
+	if [ -n "$f" ]; then echo $((($(date -d "$f" +%s) / 30 + 2) * 30)); else echo 0; fi >"$TMP/nb"
+}
+
+enrolled_users() { ct jcmfa-agent users --json | grep -o '"user":"u[0-9]","status":"enrolled"' | grep -o 'u[0-9]' | sort | tr '\n' ' '; }
 
 for REL in $RELEASES; do
 	step "$REL: boot a fresh root"
@@ -256,8 +266,8 @@ for REL in $RELEASES; do
 	used=$(oathtool --totp -b "${SECRET[u3]}")
 	login_refused u3 "$used"
 	ct journalctl -u jcmfa-agent.service -o cat --output-fields=MESSAGE,USER,VERDICT,REASON USER=u3 | tail -3
-	ct journalctl -q -u jcmfa-agent.service USER=u3 REASON=replay -o cat | grep -q . || die "the replay is not in the journal as REASON=replay"
-	echo "ok: the replayed code is refused (journal: USER=u3 REASON=replay)"
+	ct journalctl -q -u jcmfa-agent.service USER=u3 REASON=replayed-code -o cat | grep -q . || die "the replay is not in the journal as REASON=replayed-code"
+	echo "ok: the replayed code is refused (journal: USER=u3 REASON=replayed-code)"
 	login_refused u4 "$(wrong_code u4)"
 	echo "# journalctl -u jcmfa-agent VERDICT=deny USER=u4"
 	ct journalctl -q -u jcmfa-agent.service VERDICT=deny USER=u4 -o json >"$TMP/deny.json"
@@ -292,6 +302,27 @@ for REL in $RELEASES; do
 	RESTART_WAIT=$(awk -v p="$prompt" -v t="$t0" 'BEGIN { printf "%.0f", p - t }')
 	echo "ok: the login started during the restart was asked for its code ${RESTART_WAIT} s after the kill (it waited in the socket's queue) and was allowed at $(date -u +%T)"
 
+	step "$REL: a hung daemon is restarted by the watchdog"
+	# 30 s in the unit; 3 s in a drop-in here so the test waits less.
+	install -d "$ROOT/etc/systemd/system/jcmfa-agent.service.d"
+	printf '[Service]\nWatchdogSec=3s\n' >"$ROOT/etc/systemd/system/jcmfa-agent.service.d/watchdog-test.conf"
+	ct systemctl daemon-reload
+	run systemctl restart jcmfa-agent.service
+	hung=$(ct systemctl show -p MainPID --value jcmfa-agent.service)
+	echo "# kill -STOP $hung    (the daemon stops answering and pinging)"
+	ct kill -STOP "$hung"
+	for _ in $(seq 150); do
+		now=$(ct systemctl show -p MainPID --value jcmfa-agent.service)
+		[ "$now" != "$hung" ] && [ "$now" != 0 ] && break
+		sleep 0.1
+	done
+	check '[ "$now" != "$hung" ] && [ "$now" != 0 ]' "systemd replaced the hung daemon (pid $hung -> $now)"
+	ct journalctl -q -u jcmfa-agent.service -o cat | grep -i 'watchdog' | tail -2
+	check 'ct journalctl -q -u jcmfa-agent.service -o cat | grep -qi "watchdog timeout"' "the journal says it was the watchdog"
+	rm -r "$ROOT/etc/systemd/system/jcmfa-agent.service.d"
+	ct systemctl daemon-reload
+	run systemctl restart jcmfa-agent.service
+
 	step "$REL: systemctl stop returns within seconds with a dialogue open"
 	login u1 "totp:${SECRET[u1]}" "$TMP/never" &
 	LOGIN_PID=$!
@@ -313,7 +344,8 @@ for REL in $RELEASES; do
 	check '[ "$(key_sum)" = "$KEYSUM" ]' "store.key is the same key"
 	check '[ "$(enrolled_users)" = "u1 u2 u3 u4 u5 " ]' "every enrollment survived"
 	check '[ "$(main_user)" = _jcmfa ]' "the daemon runs as _jcmfa"
-	login_ok u2 "totp:${SECRET[u2]}"
+	after_fence # the watchdog's kill above fenced codes
+	login_ok u2 "totp:${SECRET[u2]}" "$TMP/nb"
 
 	step "$REL: purge"
 	run dpkg --purge jcmfa >/dev/null

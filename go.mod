@@ -6,6 +6,7 @@ require (
 	filippo.io/age v1.3.2
 	github.com/Microsoft/go-winio v0.6.4
 	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc
+	github.com/coreos/go-systemd/v22 v22.7.0
 	github.com/kardianos/service v1.3.0
 	github.com/makiuchi-d/gozxing v0.1.1
 	github.com/msteinert/pam/v2 v2.1.0

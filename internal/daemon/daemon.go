@@ -102,6 +102,11 @@ func Run(ctx context.Context, cfg Config) error {
 	srv := ipc.NewServer(&Handler{Engine: eng, Fleet: fl}, cfg.Log, os.Geteuid())
 	// On Windows the address is the pipe's real name when --socket is auto.
 	cfg.Log.Info("jcmfa daemon listening", "socket", l.Addr().String(), "store", st.Path())
+	// Under systemd: READY=1 now (logins queue in the listening socket
+	// until Serve accepts them), the watchdog while healthy, STOPPING=1 at
+	// the cancel. Stopped before the store closes.
+	stopNotify := tellServiceManager(ctx, cfg.Log, &health{st: st, srv: srv}, "serving logins on "+l.Addr().String())
+	defer stopNotify()
 	if cfg.Ready != nil {
 		cfg.Ready()
 	}

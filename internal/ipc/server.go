@@ -73,6 +73,7 @@ type Server struct {
 
 	wg       sync.WaitGroup
 	unpriv   unprivileged
+	loop     atomic.Int64 // see AcceptStall
 	stopping atomic.Bool
 	liveMu   sync.Mutex
 	live     map[*worker]struct{}
@@ -105,8 +106,11 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	// connections waiting for a slot end at once.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer s.loop.Store(loopStopped)
 	for {
+		s.loop.Store(loopInAccept)
 		c, err := l.Accept()
+		s.loop.Store(time.Now().UnixNano())
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -143,6 +147,31 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 			continue
 		}
 		s.dispatch(ctx, cn, priv, handoff)
+	}
+}
+
+// States of the accept loop in Server.loop besides "handling a
+// connection since" (unix nanoseconds).
+const (
+	loopStopped  = 0  // Serve has not started, or has returned
+	loopInAccept = -1 // parked in Accept: nothing waits on the loop
+)
+
+// AcceptStall says whether Serve's accept loop is running, and for how
+// long it has been busy with what its last Accept returned (zero while it
+// waits in Accept). Everything the loop does between two accepts is
+// meant to take microseconds (a getsockopt, a slot check, a hand-off), so
+// a stall of seconds means it is wedged (a blocked log write, a lock never
+// released) and no login can reach the daemon: the service manager's
+// watchdog uses this (internal/daemon's health check).
+func (s *Server) AcceptStall(now time.Time) (stall time.Duration, serving bool) {
+	switch v := s.loop.Load(); v {
+	case loopStopped:
+		return 0, false
+	case loopInAccept:
+		return 0, true
+	default:
+		return max(now.Sub(time.Unix(0, v)), 0), true
 	}
 }
 

@@ -92,7 +92,20 @@ func newRunCmd(c *cli) *cobra.Command {
 The store (jcmfa.db) and its key (store.key) are kept in --state-dir, which is
 created 0700. As root with the defaults this is the installed daemon; as any
 user with a local --state-dir and --socket it is a trial daemon that that user
-administers.`,
+administers.
+
+Logs are JSON lines on stderr. Under systemd (Linux) the daemon:
+  - serves the listening socket systemd passes (jcmfa-agent.socket) instead of
+    creating one at --socket, and never removes or re-modes it, so logins that
+    arrive while the daemon restarts wait in systemd's queue; with no socket
+    passed it creates its own at --socket, as when started by hand;
+  - tells systemd when it is ready (READY=1, for Type=notify) and stopping;
+  - pings the watchdog (WatchdogSec=) every third of the interval, but only
+    while a store read answers and the accept loop is alive: a hung daemon
+    stops pinging and systemd restarts it;
+  - logs native journal entries instead of JSON lines when stderr is the
+    journal, a field per attribute: journalctl -u jcmfa-agent VERDICT=deny.
+See docs/packaging.md, "Under systemd".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			abs, err := filepath.Abs(stateDir)
@@ -100,9 +113,15 @@ administers.`,
 				return err
 			}
 			tuneGC()
-			out := newLogWriter(os.Stderr)
-			log := slog.New(slog.NewJSONHandler(out, nil))
-			prg := &program{cfg: daemon.Config{StateDir: abs, Socket: c.socket, Log: log}, logOut: out}
+			// Native journal fields under systemd, JSON lines (batched:
+			// logwriter.go) everywhere else.
+			var out *logWriter
+			h := journalHandler()
+			if h == nil {
+				out = newLogWriter(os.Stderr)
+				h = slog.NewJSONHandler(out, nil)
+			}
+			prg := &program{cfg: daemon.Config{StateDir: abs, Socket: c.socket, Log: slog.New(h)}, logOut: out}
 			s, err := service.New(prg, serviceConfig(abs, c.socket))
 			if err != nil {
 				return err

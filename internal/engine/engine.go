@@ -189,7 +189,7 @@ func (e *Engine) logEvent(ev store.Event, err error) {
 	// C0 controls but not C1 or bidirectional overrides.
 	ev = ev.Printable()
 	attrs := []any{"kind", ev.Kind, "user", ev.User}
-	for _, kv := range [][2]string{{"typed", ev.Typed}, {"surface", ev.Surface}, {"service", ev.Service}, {"rhost", ev.RHost}, {"tty", ev.TTY},
+	for _, kv := range [][2]string{{"typed", ev.Typed}, {"account_id", ev.AccountID}, {"surface", ev.Surface}, {"service", ev.Service}, {"rhost", ev.RHost}, {"tty", ev.TTY},
 		{"verdict", ev.Verdict}, {"reason", ev.Reason}, {"actor", ev.Actor}, {"detail", ev.Detail}} {
 		if kv[1] != "" {
 			attrs = append(attrs, kv[0], kv[1])

@@ -12,7 +12,9 @@ package slogjournal
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/journal"
@@ -37,15 +39,67 @@ type sendFunc func(message string, priority journal.Priority, fields map[string]
 // the level, SYSLOG_IDENTIFIER, and one field per attribute (fieldName
 // says how attribute keys become field names; a group's name prefixes the
 // fields inside it).
+//
+// MESSAGE is the record's message followed by its attributes as
+// key=value (as slog's TextHandler writes them), so that the plain
+// `journalctl -u jcmfa-agent` view still says who was denied and why.
 type Handler struct {
 	opts   Options
 	send   sendFunc
-	prefix string            // field-name prefix of the open groups, e.g. "FLEET_"
+	groups groups            // the open groups (WithGroup)
 	fields map[string]string // from WithAttrs, already named; shared, never written after creation
+	text   string            // from WithAttrs, as MESSAGE carries them
+	names  *names            // shared with the handlers derived from this one
+}
+
+// groups is where WithGroup has put the handler: its names as field
+// prefix ("FLEET_") and as text prefix ("fleet.").
+type groups struct{ field, text string }
+
+func (g groups) in(c *names, name string) groups {
+	f := g.field + c.get(name) + "_"
+	if len(f) > maxField {
+		f = f[:maxField]
+	}
+	return groups{f, g.text + name + "."}
+}
+
+// entry collects one record's fields and text.
+type entry struct {
+	fields map[string]string
+	text   []byte
 }
 
 // New returns a Handler that sends to the local journal.
-func New(opts Options) *Handler { return &Handler{opts: opts, send: journal.Send} }
+func New(opts Options) *Handler { return &Handler{opts: opts, send: journal.Send, names: &names{}} }
+
+// names caches fieldName: the daemon logs the same dozen keys for every
+// login, and working each out again was a seventh of the handler's time.
+type names struct {
+	m  sync.Map // attribute key → field name
+	n  int      // entries, under mu
+	mu sync.Mutex
+}
+
+// maxNames bounds the cache; keys come from the code, so a few dozen.
+const maxNames = 256
+
+func (c *names) get(key string) string {
+	if c == nil {
+		return fieldName(key)
+	}
+	if v, ok := c.m.Load(key); ok {
+		return v.(string)
+	}
+	name := fieldName(key)
+	c.mu.Lock()
+	if c.n < maxNames {
+		c.n++
+		c.m.Store(key, name)
+	}
+	c.mu.Unlock()
+	return name
+}
 
 // Enabled reports whether level is logged.
 func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
@@ -58,18 +112,19 @@ func (h *Handler) Enabled(_ context.Context, level slog.Level) bool {
 
 // Handle sends r as one entry.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) error {
-	fields := make(map[string]string, len(h.fields)+r.NumAttrs()+1)
+	e := entry{fields: make(map[string]string, len(h.fields)+r.NumAttrs()+1), text: make([]byte, 0, 256)}
 	for k, v := range h.fields {
-		fields[k] = v
+		e.fields[k] = v
 	}
+	e.text = append(append(e.text, r.Message...), h.text...)
 	r.Attrs(func(a slog.Attr) bool {
-		addAttr(fields, h.prefix, a)
+		h.names.addAttr(&e, h.groups, a)
 		return true
 	})
 	if h.opts.Identifier != "" {
-		fields["SYSLOG_IDENTIFIER"] = h.opts.Identifier
+		e.fields["SYSLOG_IDENTIFIER"] = h.opts.Identifier
 	}
-	err := h.send(r.Message, Priority(r.Level), fields)
+	err := h.send(string(e.text), Priority(r.Level), e.fields)
 	if err != nil && h.opts.Fallback != nil {
 		r = r.Clone()
 		r.AddAttrs(slog.String("journal_error", err.Error()))
@@ -84,13 +139,14 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 		return h
 	}
 	h2 := *h
-	h2.fields = make(map[string]string, len(h.fields)+len(attrs))
+	e := entry{fields: make(map[string]string, len(h.fields)+len(attrs)), text: []byte(h.text)}
 	for k, v := range h.fields {
-		h2.fields[k] = v
+		e.fields[k] = v
 	}
 	for _, a := range attrs {
-		addAttr(h2.fields, h.prefix, a)
+		h.names.addAttr(&e, h.groups, a)
 	}
+	h2.fields, h2.text = e.fields, string(e.text)
 	if h.opts.Fallback != nil {
 		h2.opts.Fallback = h.opts.Fallback.WithAttrs(attrs)
 	}
@@ -104,10 +160,7 @@ func (h *Handler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	h2 := *h
-	h2.prefix = h.prefix + fieldName(name) + "_"
-	if len(h2.prefix) > maxField {
-		h2.prefix = h2.prefix[:maxField]
-	}
+	h2.groups = h.groups.in(h.names, name)
 	if h.opts.Fallback != nil {
 		h2.opts.Fallback = h.opts.Fallback.WithGroup(name)
 	}
@@ -130,29 +183,28 @@ func Priority(l slog.Level) journal.Priority {
 	}
 }
 
-// addAttr adds a, inside the groups that prefix names, to fields,
-// following slog's rules for handlers: an empty attribute is dropped, a
-// group's attributes are flattened under its name, a group with an empty
-// key is inlined, and LogValuers are resolved.
-func addAttr(fields map[string]string, prefix string, a slog.Attr) {
+// addAttr adds a, inside groups g, to e, following slog's rules for
+// handlers: an empty attribute is dropped, a group's attributes are
+// flattened under its name, a group with an empty key is inlined, and
+// LogValuers are resolved.
+func (c *names) addAttr(e *entry, g groups, a slog.Attr) {
 	a.Value = a.Value.Resolve()
 	if a.Equal(slog.Attr{}) {
 		return
 	}
 	if a.Value.Kind() == slog.KindGroup {
-		p := prefix
 		if a.Key != "" {
-			p = prefix + fieldName(a.Key) + "_"
-			if len(p) > maxField {
-				p = p[:maxField]
-			}
+			g = g.in(c, a.Key)
 		}
 		for _, ga := range a.Value.Group() {
-			addAttr(fields, p, ga)
+			c.addAttr(e, g, ga)
 		}
 		return
 	}
-	name := prefix + fieldName(a.Key)
+	name := c.get(a.Key)
+	if g.field != "" {
+		name = g.field + name
+	}
 	if len(name) > maxField {
 		name = name[:maxField]
 	}
@@ -161,7 +213,29 @@ func addAttr(fields map[string]string, prefix string, a slog.Attr) {
 		// priority, its identifier, its message).
 		name = "ATTR_" + name
 	}
-	fields[name] = value(a.Value)
+	v := value(a.Value)
+	e.fields[name] = v
+	e.text = append(append(append(append(e.text, ' '), g.text...), a.Key...), '=')
+	if needsQuote(v) {
+		e.text = strconv.AppendQuote(e.text, v)
+	} else {
+		e.text = append(e.text, v...)
+	}
+}
+
+// needsQuote is slog's TextHandler rule, near enough: a value that is
+// empty or holds a space, '=', '"' or a control character is quoted, so
+// the text reads back unambiguously.
+func needsQuote(s string) bool {
+	if s == "" {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == '=' || c == '"' || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 func value(v slog.Value) string {

@@ -14,16 +14,16 @@ import (
 )
 
 // entry is what one Handle sent.
-type entry struct {
+type sent struct {
 	msg    string
 	pri    journal.Priority
 	fields map[string]string
 }
 
-func recorder() (*Handler, *[]entry) {
-	var got []entry
-	h := &Handler{opts: Options{Identifier: "jcmfa-agent"}, send: func(m string, p journal.Priority, f map[string]string) error {
-		got = append(got, entry{m, p, maps.Clone(f)})
+func recorder() (*Handler, *[]sent) {
+	var got []sent
+	h := &Handler{opts: Options{Identifier: "jcmfa-agent"}, names: &names{}, send: func(m string, p journal.Priority, f map[string]string) error {
+		got = append(got, sent{m, p, maps.Clone(f)})
 		return nil
 	}}
 	return h, &got
@@ -44,8 +44,11 @@ func TestAuditEventBecomesJournalFields(t *testing.T) {
 		t.Fatalf("sent %d entries, want 1", len(*got))
 	}
 	e := (*got)[0]
-	if e.msg != "audit" || e.pri != journal.PriWarning || !maps.Equal(e.fields, want) {
-		t.Fatalf("sent %q pri %d %v\nwant %q pri %d %v", e.msg, e.pri, e.fields, "audit", journal.PriWarning, want)
+	// MESSAGE keeps the plain journalctl view readable.
+	msg := "audit kind=login user=alice typed=ALICE account_id=1000 surface=ssh service=sshd rhost=10.0.0.5 tty=ssh " +
+		"verdict=deny reason=wrong_code actor=pam peer_uid=0"
+	if e.msg != msg || e.pri != journal.PriWarning || !maps.Equal(e.fields, want) {
+		t.Fatalf("sent %q pri %d %v\nwant %q pri %d %v", e.msg, e.pri, e.fields, msg, journal.PriWarning, want)
 	}
 }
 
@@ -127,7 +130,7 @@ func TestAttributesCannotForgeTheEntrysOwnFields(t *testing.T) {
 	h, got := recorder()
 	slog.New(h).Info("real", "priority", "0", "message", "forged", "syslog_identifier", "sshd", "_uid", "0")
 	e := (*got)[0]
-	if e.msg != "real" || e.pri != journal.PriInfo || e.fields["SYSLOG_IDENTIFIER"] != "jcmfa-agent" {
+	if !strings.HasPrefix(e.msg, "real ") || e.pri != journal.PriInfo || e.fields["SYSLOG_IDENTIFIER"] != "jcmfa-agent" {
 		t.Fatalf("entry forged: %q %d %v", e.msg, e.pri, e.fields)
 	}
 	for k, v := range map[string]string{"ATTR_PRIORITY": "0", "ATTR_MESSAGE": "forged", "ATTR_SYSLOG_IDENTIFIER": "sshd", "UID": "0"} {
@@ -148,6 +151,11 @@ func TestGroupsAndWithAttrs(t *testing.T) {
 		"FLEET_AT": "2026-01-02T03:04:05Z", "FLEET_ERR": "boom"}
 	if e := (*got)[0]; !maps.Equal(e.fields, want) {
 		t.Fatalf("fields %v\nwant   %v", e.fields, want)
+	}
+	msg := `poll device=web1 fleet.url=https://x fleet.status=200 fleet.bundle.version=7 fleet.bundle.inline=true ` +
+		`fleet.at=2026-01-02T03:04:05Z fleet.err=boom`
+	if e := (*got)[0]; e.msg != msg {
+		t.Fatalf("message %q\nwant    %q", e.msg, msg)
 	}
 	if e := (*got)[1]; len(e.fields) != 1 {
 		t.Fatalf("parent logger carries %v", e.fields)
@@ -171,7 +179,8 @@ func TestRefusedEntryGoesToTheFallback(t *testing.T) {
 // the handler, reading each entry's fields back as slogtest expects.
 func TestSlogHandlerContract(t *testing.T) {
 	var entries []map[string]any
-	h := &Handler{send: func(m string, p journal.Priority, f map[string]string) error {
+	h := &Handler{names: &names{}, send: func(m string, p journal.Priority, f map[string]string) error {
+		m, _, _ = strings.Cut(m, " ") // the message, without the attributes' text
 		e := map[string]any{slog.MessageKey: m, slog.LevelKey: p}
 		for k, v := range f {
 			// Rebuild nesting from the NAME_ prefixes slogtest's groups use.
@@ -226,4 +235,13 @@ func lower(m map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
+}
+
+func TestMessageTextQuotesAmbiguousValues(t *testing.T) {
+	h, got := recorder()
+	slog.New(h).Info("m", "detail", "two words", "empty", "", "eq", "a=b", "nl", "x\ny", "plain", "ok")
+	want := `m detail="two words" empty="" eq="a=b" nl="x\ny" plain=ok`
+	if e := (*got)[0]; e.msg != want || e.fields["NL"] != "x\ny" {
+		t.Fatalf("message %q, NL %q\nwant    %q", e.msg, e.fields["NL"], want)
+	}
 }

@@ -8,8 +8,9 @@ import (
 	"syscall"
 )
 
-// File is a key kept in a file only its owner can read. The daemon runs as
-// root in production, so that owner is root.
+// File is a key kept in a file only its owner, the daemon's uid, can read:
+// _jcmfa for the packaged daemon on Linux under systemd (which hands it the
+// state directory), root on macOS and when started by hand.
 type File struct{ Path string }
 
 // Default is the platform's key provider for a state directory.

@@ -55,7 +55,8 @@ docs-linux: stage-linux-$(PKG_HOST_ARCH)
 
 # The lowest glibc the binaries accept is read from their symbol versions, as
 # dpkg-shlibdeps would, so the dependency is neither missing nor too strict.
-package-linux-%: stage-linux-% docs-linux $(PKG_NFPM)
+# The rpm carries the SELinux module (mk/selinux.mk).
+package-linux-%: stage-linux-% docs-linux selinux $(PKG_NFPM)
 	mkdir -p dist
 	libc=$$(readelf -W --dyn-syms $(PKG_BUILD)/$*/jcmfa-agent $(PKG_BUILD)/$*/pam_jcmfa.so \
 		| grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1); \

@@ -31,6 +31,7 @@ for c in dpkg dpkg-deb lintian rpm oathtool /usr/sbin/sshd ssh ssh-keygen setsid
 	command -v "$c" >/dev/null 2>&1 || missing="$missing $c"
 done
 [ -z "$missing" ] || die "missing:$missing (Debian: apt-get install lintian rpm oathtool openssh-server openssh-client)"
+[ -f /usr/share/selinux/devel/Makefile ] || die "missing: /usr/share/selinux/devel/Makefile, for the rpm's SELinux module (Debian: apt-get install selinux-policy-dev)"
 if dpkg-query -W -f '${Status}' jcmfa 2>/dev/null | grep -q installed; then
 	die "jcmfa is installed on this machine already; this test installs and purges it, so remove it first"
 fi
@@ -134,6 +135,19 @@ for f in /usr/sbin/jcmfa-agent /usr/lib64/security/pam_jcmfa.so /usr/lib/systemd
 done
 rpm -qp --configfiles "$RPM" | grep -qx /etc/default/jcmfa-agent || die "/etc/default/jcmfa-agent is not a config file in $RPM"
 echo "ok: rpm has the agent, /usr/lib64/security/pam_jcmfa.so, the unit, the config file (%config) and docs"
+# The SELinux module (make test-selinux links and checks the same file, and
+# runs the scriptlets' SELinux lines against a copy of a policy store).
+PP=/usr/share/selinux/packages/targeted/jcmfa.pp.bz2
+grep -qx $PP "$TMP/rpm-files" || die "$RPM lacks $PP"
+[ "$(rpm -qp --dump "$RPM" | awk -v f=$PP '$1 == f { print $4 }')" = "$(sha256sum dist/build/selinux/jcmfa.pp.bz2 | cut -d' ' -f1)" ] ||
+	die "$PP in $RPM is not dist/build/selinux/jcmfa.pp.bz2"
+rpm -qp --scripts "$RPM" >"$TMP/rpm-scripts"
+for l in "semodule -n -s targeted -X 200 -i $PP" "restorecon -R /usr/sbin/jcmfa-agent /var/lib/jcmfa /run/jcmfa" \
+	"semodule -n -X 200 -s targeted -r jcmfa"; do
+	grep -qF "$l" "$TMP/rpm-scripts" || die "the rpm scriptlets lack: $l (rpm -qp --scripts $RPM)"
+done
+if dpkg-deb -c "$DEB" | grep selinux; then die "$DEB carries SELinux files: the module is for the rpm only"; fi
+echo "ok: rpm has $PP (the one make selinux built) and loads it in %post (semodule -X 200), removes it in %postun"
 
 step "install $DEB"
 run dpkg -i "$DEB"

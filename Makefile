@@ -2,7 +2,8 @@
 # bench) live in mk/*.mk, included at the end, so each stays in its own file.
 #
 #   make build        bin/jcmfa-agent and bin/pam_jcmfa.so
-#   make test         the whole test suite (what CI runs; some tests need root)
+#   make test         the whole test suite (what CI runs; some tests need root);
+#                     as root it first installs the Debian packages it lacks
 #   make trial        build, start a trial daemon in ./trial, show `users`
 #   make trial-stop   stop it
 #   make vet          go vet for linux, windows and darwin
@@ -14,7 +15,7 @@ LDFLAGS_GO = -X main.version=$(VERSION)
 FUZZ_SECONDS ?= 30
 TRIAL = $(CURDIR)/trial
 
-.PHONY: all build agent pam test test-go test-c vet fuzz fuzz-go trial trial-stop clean
+.PHONY: all build agent pam test test-deps test-go test-c vet fuzz fuzz-go trial trial-stop clean
 
 all: build
 
@@ -41,7 +42,14 @@ vet:
 # test: unit, table, adversarial and fuzz-seed tests for every Go package
 # (race detector on), the C client's unit tests, and the PAM module through
 # the real libpam and a real sshd (pamtest needs root and openssh-server).
-test: build vet test-c test-go
+# test-deps first installs (root) or names (otherwise) the Debian packages
+# the suite needs (mk/deps.sh); the rest runs in a second make so that
+# AGENT_TAGS is decided after libpam0g-dev may have been installed.
+test: test-deps
+	@$(MAKE) --no-print-directory build vet test-c test-go
+
+test-deps:
+	@sh mk/deps.sh test
 
 test-go:
 	$(GO) test -race -count=1 ./...

@@ -16,20 +16,13 @@
 
 BENCH ?= .
 BENCH_COUNT ?= 1
-BENCH_PKGS = libpam-google-authenticator libpam-oath openssh-server oathtool libpam0g-dev build-essential
 BENCH_CMD = go test -run '^$$' -bench '$(BENCH)' -benchtime 1x -count $(BENCH_COUNT) -timeout 60m ./cmd/pam_jcmfa/benchtest
 
 .PHONY: bench bench-deps bench-micro
 
 bench-deps:
 	@[ "$$(id -u)" = 0 ] || { echo "make bench needs root (sshd, /etc/pam.d, temporary accounts): sudo make bench"; exit 1; }
-	@missing=""; for p in $(BENCH_PKGS); do \
-		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
-	fi
+	@sh mk/deps.sh bench
 
 bench: bench-deps
 	@mkdir -p bin; \

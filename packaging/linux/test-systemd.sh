@@ -248,6 +248,14 @@ for REL in $RELEASES; do
 	AFTER=$(exposure)
 	echo "systemd-analyze security jcmfa-agent.service ($VERSION): $AFTER (was $BEFORE)"
 	check 'awk -v a="$AFTER" -v m=$MAX_EXPOSURE "BEGIN { exit !(a <= m) }"' "exposure $AFTER <= $MAX_EXPOSURE"
+	# The peer rules did not move with the daemon's uid: logins and admin
+	# commands from root (above), nothing of the kind from a user.
+	ct runuser -u u1 -- jcmfa-agent login u2 --code 000000 >"$TMP/peer" 2>&1 || true
+	check 'grep -q "only root may ask the daemon to log someone in" "$TMP/peer"' "a user cannot ask for a LOGIN (forbidden)"
+	if ct runuser -u u1 -- jcmfa-agent user unlock u2 >"$TMP/peer" 2>&1; then cat "$TMP/peer"; die "a user ran an admin command"; fi
+	echo "ok: a user cannot run admin commands: $(head -1 "$TMP/peer")"
+	ct runuser -u u1 -- jcmfa-agent status >"$TMP/peer" 2>&1 || { cat "$TMP/peer"; die "u1 could not see its own status"; }
+	echo "ok: a user sees its own status"
 	login_ok u2 "totp:${SECRET[u2]}"
 
 	step "$REL: reboot: socket and daemon come up before ssh"

@@ -14,7 +14,9 @@ import (
 )
 
 // notifySocket is a stand-in for systemd's notification socket: the
-// datagrams the code under test sends, as systemd would read them.
+// datagrams the code under test sends, as systemd would read them. (The
+// same as testenv.NotifySocket, which this package cannot import: testenv
+// imports the daemon, which imports this package.)
 func notifySocket(t *testing.T) <-chan string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "notify")

@@ -46,34 +46,10 @@ type daemon struct {
 	exited <-chan struct{}
 }
 
-// notifySocket stands in for systemd's: a datagram socket whose messages
-// the test reads.
-func notifySocket(t *testing.T) (string, <-chan string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "notify")
-	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	notes := make(chan string, 10000)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := c.Read(buf)
-			if err != nil {
-				return
-			}
-			notes <- string(buf[:n])
-		}
-	}()
-	return path, notes
-}
-
 func start(t *testing.T, l launch) *daemon {
 	t.Helper()
 	testenv.Need(t, buildErr)
-	notify, notes := notifySocket(t)
+	notify, notes := testenv.NotifySocket(t)
 	// sh's exec keeps its pid, which LISTEN_PID and WATCHDOG_PID must be.
 	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ WATCHDOG_PID=$$ exec "$@"`, "sh",
 		agentBin, "run", "--state-dir", l.state, "--socket", l.socket)

@@ -90,7 +90,8 @@ func newRunCmd(c *cli) *cobra.Command {
 		Long: `Run the daemon in the foreground until interrupted.
 
 The store (jcmfa.db) and its key (store.key) are kept in --state-dir, which is
-created 0700. As root with the defaults this is the installed daemon; as any
+created 0700. With the defaults this is the installed daemon (on Linux,
+systemd runs it as the system user _jcmfa, root may run it by hand); as any
 user with a local --state-dir and --socket it is a trial daemon that that user
 administers.
 

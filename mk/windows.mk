@@ -20,7 +20,7 @@ WINEPREFIX ?= $(CURDIR)/bin/wine-prefix
 WINE_ENV = WINEPREFIX=$(WINEPREFIX) WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 MINGW_CC = x86_64-w64-mingw32-gcc
 # Packages whose tests run on the Windows code paths (pipe, DPAPI, ACLs).
-WIN_TEST_PKGS ?= store ipc policy totp engine daemon devicekey doctor accounts printable
+WIN_TEST_PKGS ?= store ipc policy totp engine daemon devicekey doctor accounts printable winsetup
 MSI = dist/jcmfa-$(VERSION)-x64.msi
 
 .PHONY: windows windows-agent windows-dll wine-prefix test-wine test-wine-go test-wine-dll msi test-msi

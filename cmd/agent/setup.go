@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jcmfa/jcmfa/internal/sshsetup"
+	"github.com/jcmfa/jcmfa/internal/winsetup"
 )
 
 func newSetupCmd(c *cli) *cobra.Command {
@@ -65,6 +66,76 @@ Afterwards: reload sshd (systemctl reload ssh), then prove a login works with
 	f.StringVar(&o.Module, "module", "pam_jcmfa.so", "module name or path for the PAM line")
 	f.StringVar(&o.ModuleArgs, "module-args", "", "arguments for the PAM line, e.g. \"socket=/run/jcmfa/agent.sock timeout=10\"")
 	f.StringVar(&o.SSHD, "sshd", "/usr/sbin/sshd", "sshd binary used to validate")
-	setup.AddCommand(ssh)
+	setup.AddCommand(ssh, newSetupWindowsCmd())
 	return setup
+}
+
+func newSetupWindowsCmd() *cobra.Command {
+	var o winsetup.Options
+	var undo bool
+	win := &cobra.Command{
+		Use:   "windows [--dry-run] [--undo]",
+		Short: "Close safe mode and automatic restart sign-on, where Windows logs on without asking jcmfa",
+		Long: `Set two policy values under HKLM\` + winsetup.PolicyKey + ` to 1:
+  SafeModeBlockNonAdmins         only administrators may log on in safe mode,
+                                 where Windows loads no credential provider
+  DisableAutomaticRestartSignOn  no automatic sign-on of the last user after
+                                 an update restart (ARSO)
+Each value's previous state (absent, or its number) is recorded under
+HKLM\` + winsetup.RecordKey + ` before it is changed; a value already 1 is left
+alone and not recorded, so running it again changes nothing. --undo puts
+back exactly what was recorded (an absent value is deleted) and removes the
+record. Needs an elevated prompt, except with --dry-run.
+
+Afterwards "jcmfa-agent doctor" shows both as ok.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			apply := winsetup.Apply
+			if undo {
+				apply = winsetup.Undo
+			}
+			changes, err := apply(o)
+			for _, ch := range changes {
+				fmt.Println(describeWinChange(ch, undo, o.DryRun))
+			}
+			if err != nil {
+				return err
+			}
+			switch {
+			case len(changes) == 0:
+				fmt.Println("nothing to change")
+			case o.DryRun:
+				fmt.Println("(dry run: nothing written)")
+			case undo:
+				fmt.Println("Previous values restored. jcmfa-agent doctor warns again about whichever of the two is back on.")
+			default:
+				fmt.Println("Next: jcmfa-agent doctor (both show ok). To put the previous values back: jcmfa-agent setup windows --undo")
+			}
+			return nil
+		},
+	}
+	f := win.Flags()
+	f.BoolVar(&o.DryRun, "dry-run", false, "show the changes without writing them")
+	f.BoolVar(&undo, "undo", false, "put back the values setup windows recorded")
+	return win
+}
+
+// describeWinChange is one line of setup windows' output.
+func describeWinChange(ch winsetup.Change, undo, dryRun bool) string {
+	name := `HKLM\` + winsetup.PolicyKey + `\` + ch.Name
+	var verb, rest string
+	switch {
+	case !undo:
+		verb, rest = "set", fmt.Sprintf("%s = 1 (was %s; recorded in HKLM\\%s)", name, ch.Before, winsetup.RecordKey)
+	case ch.Kept:
+		verb, rest = "leave", fmt.Sprintf("%s = %s as it is: changed since setup windows set it to 1; its record is dropped", name, ch.Before)
+	case !ch.After.Present:
+		verb, rest = "delete", name+" (absent before setup windows)"
+	default:
+		verb, rest = "set", fmt.Sprintf("%s = %s (its value before setup windows)", name, ch.After)
+	}
+	if dryRun {
+		return "would " + verb + " " + rest
+	}
+	return map[string]string{"set": "set", "leave": "left", "delete": "deleted"}[verb] + " " + rest
 }

@@ -81,13 +81,15 @@ func WindowsLogon(s LogonState) Report {
 		r = append(r, ok(area, "safe mode admits administrators only (SafeModeBlockNonAdmins=1)"))
 	} else {
 		r = append(r, Finding{Warn, area, "in safe mode Windows loads no third-party credential provider, so any user logs in with the password alone",
-			`reg add HKLM\` + policySystemKey + ` /v SafeModeBlockNonAdmins /t REG_DWORD /d 1 /f`})
+			"run `jcmfa-agent setup windows` (elevated; --undo puts the old value back), or: " +
+				`reg add HKLM\` + policySystemKey + ` /v SafeModeBlockNonAdmins /t REG_DWORD /d 1 /f`})
 	}
 	if s.DisableARSO {
 		r = append(r, ok(area, "automatic restart sign-on is off (DisableAutomaticRestartSignOn=1)"))
 	} else {
 		r = append(r, Finding{Warn, area, "automatic restart sign-on (ARSO) signs the last user back in after updates without any credential provider",
-			`reg add HKLM\` + policySystemKey + ` /v DisableAutomaticRestartSignOn /t REG_DWORD /d 1 /f`})
+			"run `jcmfa-agent setup windows` (elevated; --undo puts the old value back), or: " +
+				`reg add HKLM\` + policySystemKey + ` /v DisableAutomaticRestartSignOn /t REG_DWORD /d 1 /f`})
 	}
 	switch {
 	case s.FailMode == "safe" || s.FailMode == "Safe" || s.FailMode == "SAFE":

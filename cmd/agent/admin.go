@@ -64,6 +64,7 @@ func printSettings(raw json.RawMessage) error {
 	fmt.Fprintf(w, "clock skew\t±%d steps\n", s.Skew)
 	fmt.Fprintf(w, "enrollment period\t%d days\n", s.EnrollDays)
 	fmt.Fprintf(w, "code at unlock\t%s\n", enabled(s.UnlockRequiresCode))
+	fmt.Fprintf(w, "code at elevation (Windows UAC)\t%s\n", enabled(s.UACRequiresCode))
 	fmt.Fprintf(w, "in-band enrollment\t%s\n", enabled(s.InBandEnrollment))
 	return w.Flush()
 }
@@ -391,7 +392,7 @@ func printJSON(rows []json.RawMessage) error {
 func newSettingsCmd(c *cli) *cobra.Command {
 	var attempts, skew, enrollDays int
 	var lockout string
-	var unlock, inband bool
+	var unlock, uac, inband bool
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "settings",
@@ -403,6 +404,8 @@ func newSettingsCmd(c *cli) *cobra.Command {
   --skew N            time steps accepted either side of now (0-10, default 1)
   --enroll-days N     default enrollment period (1-365, default 7)
   --unlock-code B     also ask for a code when unlocking a session (default false)
+  --uac-code B        also ask for a code at a Windows elevation prompt that asks
+                      for credentials (surface uac; default false)
   --inband-enroll B   offer TOTP setup inside SSH logins during the period (default true)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -422,6 +425,9 @@ func newSettingsCmd(c *cli) *cobra.Command {
 			}
 			if fl.Changed("unlock-code") {
 				f["unlock"] = strconv.FormatBool(unlock)
+			}
+			if fl.Changed("uac-code") {
+				f["uac"] = strconv.FormatBool(uac)
 			}
 			if fl.Changed("inband-enroll") {
 				f["inband"] = strconv.FormatBool(inband)
@@ -447,6 +453,7 @@ func newSettingsCmd(c *cli) *cobra.Command {
 	fl.IntVar(&skew, "skew", 1, "time steps accepted either side of now")
 	fl.IntVar(&enrollDays, "enroll-days", 7, "default enrollment period in days")
 	fl.BoolVar(&unlock, "unlock-code", false, "ask for a code when unlocking a session")
+	fl.BoolVar(&uac, "uac-code", false, "ask for a code at a Windows elevation (UAC) credential prompt")
 	fl.BoolVar(&inband, "inband-enroll", true, "offer setup inside SSH logins during the enrollment period")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

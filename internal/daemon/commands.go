@@ -189,7 +189,7 @@ func cmdSettingsSet(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error 
 		what = append(what, "lockout="+d.String())
 		edits = append(edits, func(s *store.Settings) { s.Lockout = d })
 	}
-	for _, k := range []string{"unlock", "inband"} {
+	for _, k := range []string{"unlock", "uac", "inband"} {
 		v, ok, err := f.boolean(k)
 		if err != nil {
 			return err
@@ -198,9 +198,12 @@ func cmdSettingsSet(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error 
 			continue
 		}
 		what = append(what, fmt.Sprintf("%s=%v", k, v))
-		if k == "unlock" {
+		switch k {
+		case "unlock":
 			edits = append(edits, func(s *store.Settings) { s.UnlockRequiresCode = v })
-		} else {
+		case "uac":
+			edits = append(edits, func(s *store.Settings) { s.UACRequiresCode = v })
+		default:
 			edits = append(edits, func(s *store.Settings) { s.InBandEnrollment = v })
 		}
 	}

@@ -44,6 +44,7 @@ type SettingsSpec struct {
 	Skew         *int    `yaml:"skew"`
 	EnrollDays   *int    `yaml:"enroll_days"`
 	UnlockCode   *bool   `yaml:"unlock_code"`
+	UACCode      *bool   `yaml:"uac_code"` // Windows elevation prompts (surface uac)
 	InbandEnroll *bool   `yaml:"inband_enroll"`
 }
 
@@ -301,6 +302,9 @@ func (s *Spec) settings() (store.Settings, error) {
 	}
 	if c.UnlockCode != nil {
 		st.UnlockRequiresCode = *c.UnlockCode
+	}
+	if c.UACCode != nil {
+		st.UACRequiresCode = *c.UACCode
 	}
 	if c.InbandEnroll != nil {
 		st.InBandEnrollment = *c.InbandEnroll

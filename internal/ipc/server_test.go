@@ -25,6 +25,7 @@ import (
 
 	"github.com/jcmfa/jcmfa/internal/engine"
 	"github.com/jcmfa/jcmfa/internal/ipc"
+	"github.com/jcmfa/jcmfa/internal/store"
 	"github.com/jcmfa/jcmfa/internal/testenv"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
@@ -380,4 +381,39 @@ func FuzzServerLine(f *testing.F) {
 			t.Fatalf("daemon stopped serving after %q: %v", payload, err)
 		}
 	})
+}
+
+// The uac surface (a Windows elevation prompt) is exempt until settings.set
+// uac=1, exactly as unlock is until unlock=1, and one does not switch the
+// other (docs/windows.md, "Where jcmfa asks").
+func TestUACSurfaceIsItsOwnSetting(t *testing.T) {
+	c := startDaemon(t)
+	sec := enrolled(t, c, "alice")
+	on := func(surface string) engine.Verdict {
+		t.Helper()
+		v, err := c.Login(engine.LoginRequest{User: "alice", Surface: surface}, answer{wrongCode(sec)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if v := on("uac"); v.Word != "skip" || v.Reason != "surface-exempt" {
+		t.Fatalf("uac by default: %+v", v)
+	}
+	cmd(t, c, "settings.set", "unlock", "1")
+	if v := on("uac"); v.Word != "skip" || v.Reason != "surface-exempt" {
+		t.Fatalf("uac with only unlock=1: %+v", v)
+	}
+	cmd(t, c, "settings.set", "uac", "1", "unlock", "0")
+	if v := on("uac"); v.Word != "deny" || v.Reason != "wrong-code" {
+		t.Fatalf("uac=1 must ask for the code: %+v", v)
+	}
+	if v := on("unlock"); v.Word != "skip" || v.Reason != "surface-exempt" {
+		t.Fatalf("unlock with only uac=1: %+v", v)
+	}
+	var s store.Settings
+	json.Unmarshal(cmd(t, c, "settings.get")[0], &s)
+	if !s.UACRequiresCode || s.UnlockRequiresCode {
+		t.Fatalf("settings.get: %+v", s)
+	}
 }

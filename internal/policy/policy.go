@@ -19,6 +19,9 @@ const (
 	SurfaceGUI     = "gui"
 	SurfaceRDP     = "rdp"
 	SurfaceUnlock  = "unlock"
+	// SurfaceUAC is a Windows elevation prompt that asks for credentials
+	// (consent.exe on the secure desktop, docs/windows.md).
+	SurfaceUAC = "uac"
 )
 
 // Status kinds shown to admins.
@@ -176,7 +179,8 @@ func Decide(in Input, surface string, interactive bool) Decision {
 		return Decision{Action: Skip, Reason: "org-totp-disabled"}
 	case !s.DeviceMFA:
 		return Decision{Action: Skip, Reason: "device-mfa-disabled"}
-	case surface == SurfaceUnlock && !s.UnlockRequiresCode:
+	case surface == SurfaceUnlock && !s.UnlockRequiresCode,
+		surface == SurfaceUAC && !s.UACRequiresCode:
 		return Decision{Action: Skip, Reason: "surface-exempt"}
 	case in.Unknown:
 		return Decision{Action: Deny, Reason: "unknown-account"}

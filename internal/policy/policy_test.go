@@ -47,6 +47,11 @@ func TestDecisionTable(t *testing.T) {
 		{id: "P24", user: nil, unknown: true, surface: SurfaceUnlock, want: Skip, reason: "surface-exempt"},
 		{id: "P24", settings: func(s *store.Settings) { s.DeviceMFA = false }, user: nil, unknown: true, want: Skip, reason: "device-mfa-disabled"},
 		{id: "P4", settings: func(s *store.Settings) { s.UnlockRequiresCode = true }, user: &e, surface: SurfaceUnlock, want: Prompt, status: StatusEnrolled},
+		{id: "P3", user: &e, surface: SurfaceUAC, want: Skip, reason: "surface-exempt"},
+		{id: "P3", settings: func(s *store.Settings) { s.UACRequiresCode = true }, user: &e, surface: SurfaceUnlock, want: Skip, reason: "surface-exempt"},
+		{id: "P24", user: nil, unknown: true, surface: SurfaceUAC, want: Skip, reason: "surface-exempt"},
+		{id: "P4", settings: func(s *store.Settings) { s.UACRequiresCode = true }, user: &e, surface: SurfaceUAC, want: Prompt, status: StatusEnrolled},
+		{id: "P4", settings: func(s *store.Settings) { s.UnlockRequiresCode = true }, user: &e, surface: SurfaceUAC, want: Skip, reason: "surface-exempt"},
 		{id: "P5", user: nil, want: Skip, reason: "not-required", status: StatusNotRequired},
 		{id: "P6", user: u(func(x *store.User) { x.Required = false }), want: Skip, reason: "not-required", status: StatusNotRequired},
 		{id: "P7", user: &e, want: Prompt, status: StatusEnrolled},
@@ -161,7 +166,7 @@ func FuzzDecide(f *testing.F) {
 		}
 		in.State.Failures, in.State.Locked = failures, locked
 		d := Decide(in, surface, interactive)
-		protected := org && dev && required && surface != SurfaceUnlock
+		protected := org && dev && required && surface != SurfaceUnlock && surface != SurfaceUAC
 		if protected && hasSecret && d.Action != Prompt && d.Action != Deny {
 			t.Fatalf("enrolled required user got action %d (%s) without a code", d.Action, d.Reason)
 		}

@@ -18,7 +18,10 @@ type Settings struct {
 	EnrollDays   int           `json:"enroll_days"`   // default enrollment period
 
 	UnlockRequiresCode bool `json:"unlock_requires_code"` // ask at the "unlock" surface too
-	InBandEnrollment   bool `json:"inband_enrollment"`    // offer setup at login during the period
+	// UACRequiresCode: ask at the "uac" surface too (a Windows elevation
+	// prompt, consent.exe, that asks for credentials; docs/windows.md).
+	UACRequiresCode  bool `json:"uac_requires_code"`
+	InBandEnrollment bool `json:"inband_enrollment"` // offer setup at login during the period
 }
 
 // DefaultSettings are the safe defaults of a fresh device: nothing is

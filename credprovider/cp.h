@@ -57,7 +57,10 @@ typedef struct _CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR {
 typedef enum _CREDENTIAL_PROVIDER_GET_SERIALIZATION_RESPONSE {
 	CPGSR_NO_CREDENTIAL_NOT_FINISHED = 0,
 	CPGSR_NO_CREDENTIAL_FINISHED,
-	CPGSR_RETURN_CREDENTIAL_FINISHED
+	CPGSR_RETURN_CREDENTIAL_FINISHED,
+	/* Not used by jcmfa; declared so the enum is complete (it forces
+	 * LogonUI to return, credentialprovider.idl, Windows 8 and later). */
+	CPGSR_RETURN_NO_CREDENTIAL_FINISHED
 } CREDENTIAL_PROVIDER_GET_SERIALIZATION_RESPONSE;
 
 typedef enum _CREDENTIAL_PROVIDER_STATUS_ICON {
@@ -76,10 +79,29 @@ typedef struct _CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION {
 
 #define CREDENTIAL_PROVIDER_NO_DEFAULT ((DWORD)-1)
 
-/* SetUsageScenario flags (CREDUIWIN_* as passed to providers). */
+/* SetUsageScenario flags (CREDUIWIN_* as passed to providers), with their
+ * meaning from the ICredentialProvider::SetUsageScenario documentation
+ * (MicrosoftDocs/sdk-api, nf-credentialprovider-icredentialprovider-
+ * setusagescenario.md):
+ *   GENERIC        return the user name and password in plain text;
+ *   AUTHPACKAGE_ONLY  only providers that support the input authentication
+ *                  package are enumerated (see Provider::SetSerialization);
+ *   IN_CRED_ONLY   enumerate a tile for the input credential, no other;
+ *   PACK_32_WOW    buffers in and out are 32-bit. */
 #define CREDUIWIN_GENERIC 0x00000001
+#define CREDUIWIN_AUTHPACKAGE_ONLY 0x00000010
 #define CREDUIWIN_IN_CRED_ONLY 0x00000020
 #define CREDUIWIN_PACK_32_WOW 0x10000000
+
+/* CredPackAuthenticationBuffer flags (wincred.h; MicrosoftDocs/sdk-api,
+ * nf-wincred-credpackauthenticationbufferw.md). Neither is set: a Negotiate
+ * (KERB_INTERACTIVE_LOGON) buffer. Not in every mingw-w64 wincred.h. */
+#ifndef CRED_PACK_PROTECTED_CREDENTIALS
+#define CRED_PACK_PROTECTED_CREDENTIALS 0x1
+#endif
+#ifndef CRED_PACK_GENERIC_CREDENTIALS
+#define CRED_PACK_GENERIC_CREDENTIALS 0x4
+#endif
 
 struct ICredentialProviderCredentialEvents;
 struct ICredentialProviderEvents;
@@ -162,5 +184,17 @@ static const IID IID_ICredentialProviderEvents =
 	{0x34201e5a, 0xa787, 0x41a3, {0xa5, 0xa4, 0xbd, 0x6d, 0xcf, 0x2a, 0x85, 0x4e}};
 static const IID IID_ICredentialProviderFilter =
 	{0xa5da53f9, 0xd475, 0x4080, {0xa1, 0x20, 0x91, 0x0c, 0x4a, 0x73, 0x98, 0x80}};
+
+/* Field type GUIDs (CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR.guidFieldType), from
+ * shlguid.h: Windows 8+ shows the CPFT_TILE_IMAGE field with the LOGO GUID
+ * as the provider's icon under "Sign-in options" and the CPFT_SMALL_TEXT
+ * field with the LABEL GUID as its name when hovered (Microsoft's
+ * ICredentialProviderCredential2 documentation), as Microsoft's
+ * SampleV2CredentialProvider sets them
+ * (microsoft/Windows-classic-samples, Samples/CredentialProvider/cpp/common.h). */
+static const GUID CPFG_CREDENTIAL_PROVIDER_LOGO =
+	{0x2d837775, 0xf6cd, 0x464e, {0xa7, 0x45, 0x48, 0x2f, 0xd0, 0xb4, 0x74, 0x93}};
+static const GUID CPFG_CREDENTIAL_PROVIDER_LABEL =
+	{0x286bbff3, 0xbad4, 0x438f, {0xb0, 0x07, 0x79, 0xb7, 0x26, 0x7c, 0x3d, 0x48}};
 
 #endif /* JCMFA_CP_H */

@@ -12,7 +12,8 @@ extern void DllAddRef();
 extern void DllRelease();
 
 Credential::Credential()
-	: ref_(1), cpus_(CPUS_INVALID), events_(NULL), remote_(false), handedOver_(false), step_(STEP_PASSWORD)
+	: ref_(1), cpus_(CPUS_INVALID), flags_(0), elevation_(false), events_(NULL), remote_(false), handedOver_(false),
+	  step_(STEP_PASSWORD)
 {
 	DllAddRef();
 	domain_[0] = user_[0] = password_[0] = code_[0] = message_[0] = L'\0';
@@ -27,13 +28,16 @@ Credential::~Credential()
 	DllRelease();
 }
 
-HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const Settings &s, bool remote,
-                           const wchar_t *domain, const wchar_t *user, const wchar_t *password, Credential **out)
+HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD flags, bool elevation, const Settings &s,
+                           bool remote, const wchar_t *domain, const wchar_t *user, const wchar_t *password,
+                           Credential **out)
 {
 	Credential *c = new (std::nothrow) Credential();
 	if (c == NULL)
 		return E_OUTOFMEMORY;
 	c->cpus_ = cpus;
+	c->flags_ = flags;
+	c->elevation_ = elevation;
 	c->settings_ = s;
 	c->remote_ = remote;
 	if (user != NULL && user[0] != L'\0') {
@@ -49,6 +53,10 @@ HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const Settin
 		if (password != NULL) {
 			wcscpy(c->password_, password);
 			c->handedOver_ = true;
+		} else if (domain && domain[0]) {
+			/* A prefilled name keeps its domain, as typed names do. */
+			_snwprintf(c->user_, sizeof c->user_ / sizeof(wchar_t), L"%ls\\%ls", domain, user);
+			c->user_[sizeof c->user_ / sizeof(wchar_t) - 1] = L'\0';
 		}
 	}
 	*out = c;
@@ -118,8 +126,14 @@ STDMETHODIMP Credential::GetFieldState(DWORD id, CREDENTIAL_PROVIDER_FIELD_STATE
 		return E_INVALIDARG;
 	*pcpfis = CPFIS_NONE;
 	switch (id) {
+	case FI_LOGO:
 	case FI_TITLE:
 		*pcpfs = CPFS_DISPLAY_IN_BOTH;
+		break;
+	case FI_LABEL:
+		/* Read by Windows for the sign-in option's name, never shown in
+		 * the tile (as in SampleV2CredentialProvider's common.h). */
+		*pcpfs = CPFS_HIDDEN;
 		break;
 	case FI_USER:
 	case FI_PASSWORD:
@@ -145,8 +159,9 @@ STDMETHODIMP Credential::GetStringValue(DWORD id, LPWSTR *ppsz)
 		return E_POINTER;
 	*ppsz = NULL;
 	switch (id) {
+	case FI_LABEL:
 	case FI_TITLE:
-		return DupString(kFields[FI_TITLE].label, ppsz);
+		return DupString(kFields[id].label, ppsz);
 	case FI_USER:
 		return DupString(handedOver_ ? L"" : user_, ppsz);
 	case FI_PASSWORD:
@@ -159,7 +174,50 @@ STDMETHODIMP Credential::GetStringValue(DWORD id, LPWSTR *ppsz)
 	return E_INVALIDARG;
 }
 
-STDMETHODIMP Credential::GetBitmapValue(DWORD, HBITMAP *) { return E_NOTIMPL; }
+/* The tile image, drawn rather than shipped as a resource: a 72x72 square
+ * ("The recommended size for an icon is 72 by 72 pixels", Microsoft's
+ * ICredentialProviderCredential2 documentation, which describes the logo
+ * and label fields) with "123" on it. Each call returns a new bitmap, as the
+ * samples' LoadBitmap does; the caller owns it. */
+STDMETHODIMP Credential::GetBitmapValue(DWORD id, HBITMAP *phbmp)
+{
+	if (phbmp == NULL)
+		return E_POINTER;
+	*phbmp = NULL;
+	if (id != FI_LOGO)
+		return E_INVALIDARG;
+	const int side = 72;
+	HDC screen = GetDC(NULL);
+	HDC dc = CreateCompatibleDC(screen);
+	HBITMAP bmp = CreateCompatibleBitmap(screen, side, side);
+	ReleaseDC(NULL, screen);
+	if (dc == NULL || bmp == NULL) {
+		if (dc)
+			DeleteDC(dc);
+		if (bmp)
+			DeleteObject(bmp);
+		return E_OUTOFMEMORY;
+	}
+	HGDIOBJ old = SelectObject(dc, bmp);
+	RECT r = {0, 0, side, side};
+	HBRUSH bg = CreateSolidBrush(RGB(0x1f, 0x4e, 0x79));
+	FillRect(dc, &r, bg);
+	DeleteObject(bg);
+	HFONT font = CreateFontW(30, 0, 0, 0, FW_BOLD, FALSE, FALSE, FALSE, DEFAULT_CHARSET, OUT_DEFAULT_PRECIS,
+	                         CLIP_DEFAULT_PRECIS, DEFAULT_QUALITY, DEFAULT_PITCH | FF_SWISS, L"Segoe UI");
+	HGDIOBJ oldFont = font ? SelectObject(dc, font) : NULL;
+	SetBkMode(dc, TRANSPARENT);
+	SetTextColor(dc, RGB(0xff, 0xff, 0xff));
+	DrawTextW(dc, L"123", -1, &r, DT_CENTER | DT_VCENTER | DT_SINGLELINE);
+	if (font) {
+		SelectObject(dc, oldFont);
+		DeleteObject(font);
+	}
+	SelectObject(dc, old);
+	DeleteDC(dc);
+	*phbmp = bmp;
+	return S_OK;
+}
 STDMETHODIMP Credential::GetCheckboxValue(DWORD, BOOL *, LPWSTR *) { return E_NOTIMPL; }
 STDMETHODIMP Credential::GetComboBoxValueCount(DWORD, DWORD *, DWORD *) { return E_NOTIMPL; }
 STDMETHODIMP Credential::GetComboBoxValueAt(DWORD, DWORD, LPWSTR *) { return E_NOTIMPL; }
@@ -233,6 +291,10 @@ const char *Credential::Surface() const
 		return "rdp";
 	if (cpus_ == CPUS_UNLOCK_WORKSTATION)
 		return "unlock";
+	/* CredUI as SYSTEM is consent.exe's elevation prompt: its own
+	 * surface, exempt until the daemon's uac setting is on. */
+	if (cpus_ == CPUS_CREDUI && elevation_)
+		return "uac";
 	return "gui";
 }
 
@@ -248,28 +310,53 @@ void Credential::Reset()
 		events_->SetFieldString(this, FI_CODE, L"");
 }
 
-/* CredUI hands the buffer back to an application, so the password in it is
- * protected for this user (as Microsoft's sample does); LogonUI's own
- * buffers go straight to LSA. */
-static HRESULT ProtectForCredUI(const wchar_t *pw, wchar_t **out)
+/*
+ * CredUI hands the buffer to the application that asked, which reads it
+ * with CredUnPackAuthenticationBuffer; so it is built with
+ * CredPackAuthenticationBufferW, as Microsoft's CredUI sample does ("In
+ * CredUI scenarios, we must pass back the buffer constructed with
+ * CredPackAuthenticationBuffer": microsoft/Windows-classic-samples,
+ * Samples/Win7Samples/security/credentialproviders/
+ * samplecreduicredentialprovider/csamplecredential.cpp), and with the
+ * password in plain text: never CRED_PACK_PROTECTED_CREDENTIALS, never
+ * CredProtect (ProtectIfNecessary, helpers.cpp).
+ *
+ * CREDUIWIN_GENERIC asks for "the user name and password in plain text"
+ * (SetUsageScenario documentation): CRED_PACK_GENERIC_CREDENTIALS with the
+ * name exactly as typed. Otherwise neither flag, which packs a
+ * KERB_INTERACTIVE_LOGON for Negotiate (CredPackAuthenticationBuffer
+ * documentation), for DOMAIN\user, the form it documents for domain users
+ * (the computer name for a local account; a UPN stays as typed).
+ */
+HRESULT Credential::PackCredUI(const Account &a, BYTE **buf, ULONG *len)
 {
-	CRED_PROTECTION_TYPE t;
+	bool generic = (flags_ & CREDUIWIN_GENERIC) != 0;
+	wchar_t name[2 * JCMFA_NAME_MAX + 2];
+	size_t cap = sizeof name / sizeof(wchar_t);
+	if (generic || a.domain[0] == L'\0')
+		_snwprintf(name, cap, L"%ls", generic ? user_ : a.user);
+	else
+		_snwprintf(name, cap, L"%ls\\%ls", a.domain, a.user);
+	name[cap - 1] = L'\0';
+	DWORD how = generic ? CRED_PACK_GENERIC_CREDENTIALS : 0;
 	DWORD n = 0;
-	*out = NULL;
-	if (pw[0] == L'\0' || (CredIsProtectedW(const_cast<LPWSTR>(pw), &t) && t != CredUnprotected))
-		return S_FALSE;
-	DWORD len = (DWORD)wcslen(pw) + 1;
-	if (CredProtectW(FALSE, const_cast<LPWSTR>(pw), len, NULL, &n, NULL) || GetLastError() != ERROR_INSUFFICIENT_BUFFER)
+	*buf = NULL;
+	*len = 0;
+	if (CredPackAuthenticationBufferW(how, name, password_, NULL, &n))
+		return E_UNEXPECTED; /* a size query cannot succeed */
+	if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || n == 0)
 		return HRESULT_FROM_WIN32(GetLastError());
-	*out = (wchar_t *)CoTaskMemAlloc(n * sizeof(wchar_t));
-	if (*out == NULL)
+	BYTE *b = (BYTE *)CoTaskMemAlloc(n);
+	if (b == NULL)
 		return E_OUTOFMEMORY;
-	if (!CredProtectW(FALSE, const_cast<LPWSTR>(pw), len, *out, &n, NULL)) {
+	if (!CredPackAuthenticationBufferW(how, name, password_, b, &n)) {
 		HRESULT hr = HRESULT_FROM_WIN32(GetLastError());
-		CoTaskMemFree(*out);
-		*out = NULL;
+		Wipe(b, n);
+		CoTaskMemFree(b);
 		return hr;
 	}
+	*buf = b;
+	*len = n;
 	return S_OK;
 }
 
@@ -280,21 +367,21 @@ HRESULT Credential::Pack(const Account &a, CREDENTIAL_PROVIDER_GET_SERIALIZATION
 	HRESULT hr = NegotiatePackage(&pkg);
 	if (FAILED(hr))
 		return hr;
-	const wchar_t *pw = password_;
-	wchar_t *protectedPw = NULL;
+	BYTE *buf = NULL;
+	ULONG len = 0;
 	if (cpus_ == CPUS_CREDUI) {
-		hr = ProtectForCredUI(password_, &protectedPw);
-		if (FAILED(hr))
-			return hr;
-		if (protectedPw)
-			pw = protectedPw;
-	}
-	BYTE *buf;
-	ULONG len;
-	hr = PackKerbLogon(cpus_, a.domain, a.user, pw, &buf, &len);
-	if (protectedPw) {
-		Wipe(protectedPw, wcslen(protectedPw) * sizeof(wchar_t));
-		CoTaskMemFree(protectedPw);
+		hr = PackCredUI(a, &buf, &len);
+	} else {
+		/* Logon and unlock: LogonUI passes the buffer to LSA, so the
+		 * password goes protected (ProtectIfNecessary, helpers.cpp). */
+		wchar_t *pw = NULL;
+		hr = ProtectIfNecessary(cpus_, password_, &pw);
+		if (SUCCEEDED(hr))
+			hr = PackKerbLogon(cpus_, a.domain, a.user, pw, &buf, &len);
+		if (pw) {
+			Wipe(pw, wcslen(pw) * sizeof(wchar_t));
+			CoTaskMemFree(pw);
+		}
 	}
 	if (FAILED(hr))
 		return hr;

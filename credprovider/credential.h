@@ -16,9 +16,11 @@ class Credential final : public ICredentialProviderCredential {
 public:
 	/* remote: user and password came from an RDP/NLA client (either may
 	 * be NULL otherwise); they are kept, never shown, and still need the
-	 * daemon's verdict. */
-	static HRESULT Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const Settings &s, bool remote,
-	                      const wchar_t *domain, const wchar_t *user, const wchar_t *password, Credential **out);
+	 * daemon's verdict. flags: the CREDUIWIN_* flags of CPUS_CREDUI.
+	 * elevation: CredUI runs as SYSTEM, i.e. in consent.exe (surface uac). */
+	static HRESULT Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD flags, bool elevation, const Settings &s,
+	                      bool remote, const wchar_t *domain, const wchar_t *user, const wchar_t *password,
+	                      Credential **out);
 
 	STDMETHODIMP QueryInterface(REFIID riid, void **ppv) override;
 	STDMETHODIMP_(ULONG) AddRef() override;
@@ -56,10 +58,13 @@ private:
 	const char *Surface() const;
 	HRESULT Pack(const Account &a, CREDENTIAL_PROVIDER_GET_SERIALIZATION_RESPONSE *pcpgsr,
 	             CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs);
+	HRESULT PackCredUI(const Account &a, BYTE **buf, ULONG *len);
 	void Reset();
 
 	LONG ref_;
 	CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus_;
+	DWORD flags_;      /* CREDUIWIN_* in CPUS_CREDUI */
+	bool elevation_;   /* CPUS_CREDUI as SYSTEM: consent.exe */
 	Settings settings_;
 	ICredentialProviderCredentialEvents *events_;
 	bool remote_;      /* the login comes over RDP */

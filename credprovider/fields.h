@@ -5,6 +5,8 @@
  * Step 1 shows user name and password; step 2 (only when the daemon asked
  * for a code) hides them and shows the verification code. An RDP/NLA
  * login arrives with user and password already known and starts at step 2.
+ * The logo and label carry the V2 field GUIDs (cp.h), so Windows 10/11 shows
+ * jcmfa's icon and name among the sign-in options like other providers'.
  */
 #ifndef JCMFA_FIELDS_H
 #define JCMFA_FIELDS_H
@@ -12,6 +14,8 @@
 #include "cp.h"
 
 enum FieldId {
+	FI_LOGO,     /* tile image, CPFG_CREDENTIAL_PROVIDER_LOGO */
+	FI_LABEL,    /* hidden small text, CPFG_CREDENTIAL_PROVIDER_LABEL: the provider's name */
 	FI_TITLE,    /* large text: what this tile is */
 	FI_USER,     /* step 1 */
 	FI_PASSWORD, /* step 1 */
@@ -25,16 +29,19 @@ struct FieldDescriptor {
 	DWORD id;
 	CREDENTIAL_PROVIDER_FIELD_TYPE type;
 	const wchar_t *label;
+	const GUID *guid; /* guidFieldType, NULL for GUID_NULL */
 };
 
 static const FieldDescriptor kFields[FI_COUNT] = {
-	{FI_TITLE, CPFT_LARGE_TEXT, L"Sign in"},
-	{FI_USER, CPFT_EDIT_TEXT, L"User name"},
-	{FI_PASSWORD, CPFT_PASSWORD_TEXT, L"Password"},
+	{FI_LOGO, CPFT_TILE_IMAGE, L"jcmfa", &CPFG_CREDENTIAL_PROVIDER_LOGO},
+	{FI_LABEL, CPFT_SMALL_TEXT, L"jcmfa verification code", &CPFG_CREDENTIAL_PROVIDER_LABEL},
+	{FI_TITLE, CPFT_LARGE_TEXT, L"Sign in", NULL},
+	{FI_USER, CPFT_EDIT_TEXT, L"User name", NULL},
+	{FI_PASSWORD, CPFT_PASSWORD_TEXT, L"Password", NULL},
 	/* A password field: the code is a secret for its 30 seconds. */
-	{FI_CODE, CPFT_PASSWORD_TEXT, L"Verification code"},
-	{FI_MESSAGE, CPFT_SMALL_TEXT, L"Message"},
-	{FI_SUBMIT, CPFT_SUBMIT_BUTTON, L"Submit"},
+	{FI_CODE, CPFT_PASSWORD_TEXT, L"Verification code", NULL},
+	{FI_MESSAGE, CPFT_SMALL_TEXT, L"Message", NULL},
+	{FI_SUBMIT, CPFT_SUBMIT_BUTTON, L"Submit", NULL},
 };
 
 #endif /* JCMFA_FIELDS_H */

@@ -51,6 +51,10 @@ STDMETHODIMP JcmfaFilter::Filter(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD 
 		 * Provider::SetUsageScenario), so hiding the rest would leave none. */
 		if (dwFlags & CREDUIWIN_PACK_32_WOW)
 			return S_OK;
+		/* Nor does it serve a process that is neither SYSTEM nor elevated
+		 * (it cannot reach the daemon; Provider::SetUsageScenario). */
+		if (EffectiveCaller() == CALLER_USER)
+			return S_OK;
 		break;
 	default:
 		return S_OK; /* password change, PLAP: leave Windows' providers alone */

@@ -1,6 +1,7 @@
 #include "helpers.h"
 
 #include <ntsecapi.h>
+#include <wincred.h>
 #include <wchar.h>
 #include <string.h>
 
@@ -128,6 +129,86 @@ bool ParseAccount(const wchar_t *typed, Account *a)
 	wmemcpy(domain, typed, dl);
 	domain[dl] = L'\0';
 	return AccountFromParts(domain, bs + 1, a);
+}
+
+Caller EffectiveCaller()
+{
+	HANDLE tok = NULL;
+	if (!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &tok) &&
+	    !OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &tok))
+		return CALLER_USER; /* cannot tell: the least privilege */
+	union {
+		TOKEN_USER user;
+		BYTE raw[sizeof(TOKEN_USER) + SECURITY_MAX_SID_SIZE];
+	} buf;
+	DWORD n = 0;
+	bool system = GetTokenInformation(tok, TokenUser, &buf, sizeof buf, &n) &&
+	              IsWellKnownSid(buf.user.User.Sid, WinLocalSystemSid);
+	CloseHandle(tok);
+	if (system)
+		return CALLER_SYSTEM;
+	/* CheckTokenMembership(NULL, ...) checks the effective token and
+	 * counts only enabled groups, never deny-only ones (Microsoft's
+	 * CheckTokenMembership documentation). */
+	BYTE admins[SECURITY_MAX_SID_SIZE];
+	DWORD an = sizeof admins;
+	BOOL member = FALSE;
+	if (CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &an) && CheckTokenMembership(NULL, admins, &member) &&
+	    member)
+		return CALLER_ADMIN;
+	return CALLER_USER;
+}
+
+/*
+ * As ProtectIfNecessaryAndCopyPassword in Microsoft's credential provider
+ * sample (microsoft/Windows-classic-samples,
+ * Samples/CredentialProvider/cpp/helpers.cpp):
+ *  - an empty password is left as it is;
+ *  - in CPUS_CREDUI the password is never protected: "we cannot know if our
+ *    caller expects or can handle an encrypted password" (a caller that
+ *    unpacks without CRED_PACK_PROTECTED_CREDENTIALS would get the blob as
+ *    its password);
+ *  - a password already protected (CredIsProtectedW says so; an RDP client
+ *    may hand one over through SetSerialization) is passed on unchanged;
+ *  - otherwise, for logon and unlock, it is protected with
+ *    CredProtectW(FALSE, ...), the count including the terminating NUL as
+ *    the sample notes, so it crosses to LSA encrypted.
+ * *out is CoTaskMemAlloc'ed; the caller wipes and frees it.
+ */
+HRESULT ProtectIfNecessary(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *pw, wchar_t **out)
+{
+	*out = NULL;
+	if (pw[0] == L'\0' || cpus == CPUS_CREDUI)
+		return DupString(pw, out);
+	/* CredIsProtectedW and CredProtectW take non-const strings. */
+	wchar_t copy[JCMFA_SECRET_MAX + 1];
+	size_t len = wcslen(pw);
+	if (len > JCMFA_SECRET_MAX)
+		return E_INVALIDARG;
+	wmemcpy(copy, pw, len + 1);
+	HRESULT hr;
+	CRED_PROTECTION_TYPE t;
+	if (CredIsProtectedW(copy, &t) && t != CredUnprotected) {
+		hr = DupString(copy, out);
+		Wipe(copy, sizeof copy);
+		return hr;
+	}
+	DWORD n = 0;
+	if (CredProtectW(FALSE, copy, (DWORD)len + 1, NULL, &n, NULL)) {
+		hr = E_UNEXPECTED;
+	} else if (GetLastError() != ERROR_INSUFFICIENT_BUFFER || n == 0) {
+		hr = HRESULT_FROM_WIN32(GetLastError());
+	} else if ((*out = (wchar_t *)CoTaskMemAlloc(n * sizeof(wchar_t))) == NULL) {
+		hr = E_OUTOFMEMORY;
+	} else if (!CredProtectW(FALSE, copy, (DWORD)len + 1, *out, &n, NULL)) {
+		hr = HRESULT_FROM_WIN32(GetLastError());
+		CoTaskMemFree(*out);
+		*out = NULL;
+	} else {
+		hr = S_OK;
+	}
+	Wipe(copy, sizeof copy);
+	return hr;
 }
 
 static NTSTATUS LookupPackage(HANDLE lsa, const char *name, ULONG *id)

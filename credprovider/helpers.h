@@ -52,6 +52,29 @@ HRESULT PackKerbLogon(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *do
 /* The reverse, with every offset and length checked against len. */
 HRESULT UnpackKerbLogon(const BYTE *buf, ULONG len, wchar_t *domain, wchar_t *user, wchar_t *password);
 
+/*
+ * Who this code runs as, from the effective token: the thread's
+ * impersonation token if it has one, else the process's (the token Windows
+ * checks when the DLL opens the daemon's pipe). CredUI loads providers into
+ * the process that asks for credentials, so in CPUS_CREDUI this is that
+ * process; LogonUI always runs as SYSTEM.
+ *   CALLER_SYSTEM  the token's user is LocalSystem (S-1-5-18): LogonUI, or
+ *                  consent.exe showing an elevation prompt;
+ *   CALLER_ADMIN   the Administrators group is enabled in the token (an
+ *                  elevated process: under UAC a non-elevated administrator
+ *                  holds it only as deny-only, so it does not count);
+ *   CALLER_USER    anything else.
+ * SYSTEM and Administrators are exactly the two principals the daemon's
+ * pipe admits (pipeSDDL, internal/ipc/listen_windows.go): a CALLER_USER
+ * process could never reach the daemon.
+ */
+enum Caller { CALLER_USER, CALLER_ADMIN, CALLER_SYSTEM };
+Caller EffectiveCaller();
+
+/* The password as the sample's ProtectIfNecessaryAndCopyPassword hands it
+ * to LSA: CoTaskMemAlloc'ed; see helpers.cpp. */
+HRESULT ProtectIfNecessary(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *pw, wchar_t **out);
+
 /* The filter marks a serialization it redirected from an RDP/NLA client so
  * the provider knows the login is remote even where SM_REMOTESESSION is not
  * yet set (and under test). */

@@ -10,7 +10,8 @@ extern void DllAddRef();
 extern void DllRelease();
 
 Provider::Provider()
-	: ref_(1), cpus_(CPUS_INVALID), flags_(0), cred_(NULL), handedOver_(false), remote_(false)
+	: ref_(1), cpus_(CPUS_INVALID), flags_(0), cred_(NULL), handedOver_(false), remote_(false), elevation_(false),
+	  inCred_(false)
 {
 	DllAddRef();
 	domain_[0] = user_[0] = password_[0] = L'\0';
@@ -58,29 +59,94 @@ void Provider::DropCredential()
 
 STDMETHODIMP Provider::SetUsageScenario(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD dwFlags)
 {
+	bool elevation = false;
 	switch (cpus) {
 	case CPUS_LOGON:
 	case CPUS_UNLOCK_WORKSTATION:
 		break;
-	case CPUS_CREDUI:
+	case CPUS_CREDUI: {
 		/* A 32-bit caller wants a WOW64 layout of the logon structure,
 		 * which this provider does not pack: stay out rather than hand it
 		 * a buffer it would misread. */
 		if (dwFlags & CREDUIWIN_PACK_32_WOW)
 			return E_NOTIMPL;
+		/* CredUI runs providers in the process that asks (mstsc for
+		 * another machine, Run as different user, a network share). A
+		 * process that is neither SYSTEM nor elevated cannot open the
+		 * daemon's pipe (it admits SYSTEM and Administrators only), so
+		 * the tile could only ever fail there: stay out, and the filter
+		 * leaves Windows' own providers (JcmfaFilter::Filter). What such
+		 * a prompt yields is a credential for another machine or for the
+		 * application, not a sign-in to this one (docs/windows.md,
+		 * "Where jcmfa asks"). E_NOTIMPL is how a provider declines a
+		 * scenario (SetUsageScenario documentation). */
+		Caller who = EffectiveCaller();
+		if (who == CALLER_USER)
+			return E_NOTIMPL;
+		elevation = who == CALLER_SYSTEM;
 		break;
+	}
 	default:
 		/* Password change and PLAP are Windows' own providers' job. */
 		return E_NOTIMPL;
 	}
 	cpus_ = cpus;
 	flags_ = dwFlags;
+	elevation_ = elevation;
+	inCred_ = false;
 	DropCredential();
 	return S_OK;
 }
 
+/*
+ * CredUI's input credential (CredUIPromptForWindowsCredentials's
+ * pvInAuthBuffer) only prefills the user name, and the CREDUIWIN flags
+ * decide what a credential we cannot read means, as in Microsoft's CredUI
+ * sample (microsoft/Windows-classic-samples, Samples/Win7Samples/security/
+ * credentialproviders/samplecreduicredentialprovider/CSampleProvider.cpp,
+ * SetSerialization) and the SetSerialization documentation
+ * (MicrosoftDocs/sdk-api, nf-credentialprovider-icredentialprovider-
+ * setserialization.md):
+ *  - a readable KERB logon for Negotiate with a user name: S_OK, the tile
+ *    is prefilled with it;
+ *  - CREDUIWIN_AUTHPACKAGE_ONLY ("only credential providers that support
+ *    the input authentication package should be enumerated"; CredUI enables
+ *    "all credential providers returning a success status"): S_FALSE when
+ *    the package is Negotiate (we can serialize for it, though not this
+ *    input), E_INVALIDARG for any other package;
+ *  - CREDUIWIN_IN_CRED_ONLY ("enumerate a tile for that credential. No
+ *    other tiles"; CredUI enables providers "returning S_OK"): E_INVALIDARG,
+ *    and GetCredentialCount reports no tile;
+ *  - neither flag: E_INVALIDARG; CredUI enables the provider regardless
+ *    and the tile starts empty.
+ */
+HRESULT Provider::SetCredUISerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs)
+{
+	inCred_ = false;
+	domain_[0] = user_[0] = L'\0';
+	DropCredential();
+	ULONG pkg = 0;
+	bool ourPackage = pcpcs != NULL && SUCCEEDED(NegotiatePackage(&pkg)) && pkg == pcpcs->ulAuthenticationPackage;
+	if (ourPackage && pcpcs->rgbSerialization != NULL && pcpcs->cbSerialization > 0) {
+		wchar_t domain[JCMFA_NAME_MAX + 1], user[JCMFA_NAME_MAX + 1], password[JCMFA_SECRET_MAX + 1];
+		HRESULT hr = UnpackKerbLogon(pcpcs->rgbSerialization, pcpcs->cbSerialization, domain, user, password);
+		Wipe(password, sizeof password);
+		if (SUCCEEDED(hr) && user[0] != L'\0') {
+			wcscpy(domain_, domain);
+			wcscpy(user_, user);
+			inCred_ = true;
+			return S_OK;
+		}
+	}
+	if ((flags_ & CREDUIWIN_AUTHPACKAGE_ONLY) && ourPackage)
+		return S_FALSE;
+	return E_INVALIDARG;
+}
+
 STDMETHODIMP Provider::SetSerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs)
 {
+	if (cpus_ == CPUS_CREDUI)
+		return SetCredUISerialization(pcpcs);
 	if (pcpcs == NULL || pcpcs->rgbSerialization == NULL)
 		return E_INVALIDARG;
 	const BYTE *buf = pcpcs->rgbSerialization;
@@ -90,9 +156,8 @@ STDMETHODIMP Provider::SetSerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SER
 		buf += JCMFA_REMOTE_TAG_LEN;
 		len -= JCMFA_REMOTE_TAG_LEN;
 	}
-	/* CredUI may pass another provider's buffer to prefill the user; a
-	 * logon serialization must be addressed to us (the filter does that). */
-	if (cpus_ != CPUS_CREDUI && !IsEqualCLSID(pcpcs->clsidCredentialProvider, CLSID_JcmfaProvider))
+	/* A logon serialization must be addressed to us (the filter does that). */
+	if (!IsEqualCLSID(pcpcs->clsidCredentialProvider, CLSID_JcmfaProvider))
 		return E_INVALIDARG;
 	ULONG pkg;
 	if (SUCCEEDED(NegotiatePackage(&pkg)) && pkg != pcpcs->ulAuthenticationPackage)
@@ -108,13 +173,9 @@ STDMETHODIMP Provider::SetSerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SER
 	wcscpy(domain_, domain);
 	wcscpy(user_, user);
 	Wipe(password_, sizeof password_);
-	if (cpus_ == CPUS_CREDUI) {
-		handedOver_ = false;
-	} else {
-		wcscpy(password_, password);
-		handedOver_ = true;
-		remote_ = tagged || GetSystemMetrics(SM_REMOTESESSION) != 0;
-	}
+	wcscpy(password_, password);
+	handedOver_ = true;
+	remote_ = tagged || GetSystemMetrics(SM_REMOTESESSION) != 0;
 	Wipe(password, sizeof password);
 	DropCredential();
 	return S_OK;
@@ -145,6 +206,8 @@ STDMETHODIMP Provider::GetFieldDescriptorAt(DWORD dwIndex, CREDENTIAL_PROVIDER_F
 	memset(d, 0, sizeof *d);
 	d->dwFieldID = kFields[dwIndex].id;
 	d->cpft = kFields[dwIndex].type;
+	if (kFields[dwIndex].guid)
+		d->guidFieldType = *kFields[dwIndex].guid;
 	HRESULT hr = DupString(kFields[dwIndex].label, &d->pszLabel);
 	if (FAILED(hr)) {
 		CoTaskMemFree(d);
@@ -160,10 +223,11 @@ STDMETHODIMP Provider::GetCredentialCount(DWORD *pdwCount, DWORD *pdwDefault, BO
 		return E_POINTER;
 	if (cpus_ == CPUS_INVALID)
 		return E_UNEXPECTED;
-	*pdwCount = 1;
+	/* CREDUIWIN_IN_CRED_ONLY: a tile for the input credential or none. */
+	*pdwCount = (cpus_ == CPUS_CREDUI && (flags_ & CREDUIWIN_IN_CRED_ONLY) && !inCred_) ? 0 : 1;
 	/* A handed-over logon goes straight to GetSerialization, which asks
 	 * the daemon; it is "auto" only in not retyping the password. */
-	*pdwDefault = handedOver_ ? 0 : CREDENTIAL_PROVIDER_NO_DEFAULT;
+	*pdwDefault = (handedOver_ || inCred_) ? 0 : CREDENTIAL_PROVIDER_NO_DEFAULT;
 	*pbAutoLogonWithDefault = handedOver_ ? TRUE : FALSE;
 	return S_OK;
 }
@@ -173,11 +237,12 @@ STDMETHODIMP Provider::GetCredentialAt(DWORD dwIndex, ICredentialProviderCredent
 	if (ppcpc == NULL)
 		return E_POINTER;
 	*ppcpc = NULL;
-	if (dwIndex != 0 || cpus_ == CPUS_INVALID)
+	if (dwIndex != 0 || cpus_ == CPUS_INVALID ||
+	    (cpus_ == CPUS_CREDUI && (flags_ & CREDUIWIN_IN_CRED_ONLY) && !inCred_))
 		return E_INVALIDARG;
 	if (cred_ == NULL) {
 		bool remote = remote_ || GetSystemMetrics(SM_REMOTESESSION) != 0;
-		HRESULT hr = Credential::Create(cpus_, settings_, remote, domain_, user_[0] ? user_ : NULL,
+		HRESULT hr = Credential::Create(cpus_, flags_, elevation_, settings_, remote, domain_, user_[0] ? user_ : NULL,
 		                                handedOver_ ? password_ : NULL, &cred_);
 		if (FAILED(hr))
 			return hr;

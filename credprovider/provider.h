@@ -30,6 +30,7 @@ private:
 	Provider();
 	~Provider();
 	void DropCredential();
+	HRESULT SetCredUISerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs);
 
 	LONG ref_;
 	CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus_;
@@ -38,6 +39,8 @@ private:
 	Credential *cred_;
 	bool handedOver_; /* SetSerialization brought a complete logon */
 	bool remote_;
+	bool elevation_;  /* CPUS_CREDUI as SYSTEM (consent.exe): surface uac */
+	bool inCred_;     /* CPUS_CREDUI: SetSerialization brought a usable user */
 	wchar_t domain_[JCMFA_NAME_MAX + 1];
 	wchar_t user_[JCMFA_NAME_MAX + 1];
 	wchar_t password_[JCMFA_SECRET_MAX + 1];

@@ -8,7 +8,28 @@
  *   cp_harness.exe DLL mfa-on SECRET_ALICE SECRET_CAROL SECRET_DAVE
  *   cp_harness.exe DLL mfa-off
  *   cp_harness.exe DLL down absent|impostor
+ *   cp_harness.exe DLL uac off|on SECRET_ERIN   (the daemon's uac setting, set by the script)
  *   cp_harness.exe impostor PIPE LOG   (not a check: a squatter, see Impostor)
+ *
+ * Stand-ins. Wine 8 does not implement CredProtectW, CredIsProtectedW or
+ * CredUnprotectW (advapi32 forwards them to sechost stubs: calling one
+ * aborts the process) and its CredPackAuthenticationBufferW is a stub that
+ * packs nothing. After loading the DLL the harness points those imports of
+ * the DLL (its import address table, in this process only) at the
+ * functions below; the DLL itself is the shipped one, unchanged. So these
+ * checks test what the DLL asks of Windows (which call, which flags, which
+ * user name, which password) and that it passes Windows' answer on, not
+ * Windows' own encryption or packing formats:
+ *   - "the password is protected": StandInCredProtectW was called and its
+ *     output is what reaches the serialization (logon, unlock, RDP,
+ *     break-glass, fail-safe);
+ *   - "already protected passes unchanged": StandInCredIsProtectedW;
+ *   - every CredUI output check: StandInCredPackAuthenticationBufferW;
+ *   - the uac checks: StandInIsWellKnownSid answers "LocalSystem" for the
+ *     token's user, since wine runs no process as SYSTEM (consent.exe does).
+ * The non-admin CredUI checks need no stand-in: the harness impersonates a
+ * restricted copy of its own token with Administrators deny-only, which
+ * wine's CheckTokenMembership honours.
  */
 #include "cp.h"
 #include "fields.h"
@@ -17,7 +38,9 @@
 #include "totp.h"
 
 #include <ntsecapi.h>
+#include <wincred.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <wchar.h>
@@ -42,6 +65,137 @@ static const wchar_t *kPassword = L"Corr3ct horse \x00e9"; /* non-ASCII on purpo
 		printf("\n");                                        \
 		fflush(stdout);                                      \
 	} while (0)
+
+/* ---- stand-ins (see the top of this file) ------------------------------ */
+
+static const wchar_t kProtMark[] = L"@@jcmfa-test-protected:";
+static int g_protectCalls;
+
+/* CredProtectW's contract (MicrosoftDocs/sdk-api, nf-wincred-credprotectw.md):
+ * cch counts the terminating NUL; with no or too small an output buffer it
+ * fails with ERROR_INSUFFICIENT_BUFFER and sets the size needed. The
+ * "protection" is the marker and the UTF-16 units in hex. */
+static BOOL WINAPI StandInCredProtectW(BOOL, LPWSTR in, DWORD cch, LPWSTR out, DWORD *max, CRED_PROTECTION_TYPE *type)
+{
+	g_protectCalls++;
+	if (in == NULL || cch == 0 || max == NULL || in[cch - 1] != L'\0') {
+		SetLastError(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	size_t n = cch - 1, mark = wcslen(kProtMark);
+	DWORD need = (DWORD)(mark + 4 * n + 1);
+	if (out == NULL || *max < need) {
+		*max = need;
+		SetLastError(ERROR_INSUFFICIENT_BUFFER);
+		return FALSE;
+	}
+	wcscpy(out, kProtMark);
+	for (size_t i = 0; i < n; i++)
+		_snwprintf(out + mark + 4 * i, 5, L"%04x", (unsigned)in[i]);
+	out[need - 1] = L'\0';
+	*max = need;
+	if (type)
+		*type = CredUserProtection;
+	return TRUE;
+}
+
+static bool IsStandInProtected(const wchar_t *s) { return wcsncmp(s, kProtMark, wcslen(kProtMark)) == 0; }
+
+static BOOL WINAPI StandInCredIsProtectedW(LPWSTR s, CRED_PROTECTION_TYPE *t)
+{
+	*t = IsStandInProtected(s) ? CredUserProtection : CredUnprotected;
+	return TRUE;
+}
+
+/* The harness's CredUnprotect for the stand-in's format. */
+static bool Unprotect(const wchar_t *p, wchar_t *out, size_t cap)
+{
+	if (!IsStandInProtected(p))
+		return false;
+	p += wcslen(kProtMark);
+	size_t n = wcslen(p);
+	if (n % 4 || n / 4 >= cap)
+		return false;
+	for (size_t i = 0; i < n / 4; i++) {
+		wchar_t h[5] = {p[4 * i], p[4 * i + 1], p[4 * i + 2], p[4 * i + 3], 0};
+		out[i] = (wchar_t)wcstoul(h, NULL, 16);
+	}
+	out[n / 4] = L'\0';
+	return true;
+}
+
+/* What the DLL last asked CredPackAuthenticationBufferW for, and what it got. */
+static struct {
+	int calls;
+	DWORD flags;
+	wchar_t user[600], password[600];
+	BYTE out[4096];
+	DWORD outLen;
+} g_pack;
+
+static BOOL WINAPI StandInCredPackAuthenticationBufferW(DWORD flags, LPWSTR user, LPWSTR pw, PBYTE buf, DWORD *cb)
+{
+	size_t ul = wcslen(user), pl = wcslen(pw);
+	DWORD need = (DWORD)(8 + sizeof(DWORD) + (ul + 1 + pl + 1) * sizeof(wchar_t));
+	if (ul >= 600 || pl >= 600 || need > sizeof g_pack.out) {
+		SetLastError(ERROR_INVALID_PARAMETER);
+		return FALSE;
+	}
+	if (buf == NULL || *cb < need) {
+		*cb = need;
+		SetLastError(ERROR_INSUFFICIENT_BUFFER);
+		return FALSE;
+	}
+	g_pack.calls++;
+	g_pack.flags = flags;
+	wcscpy(g_pack.user, user);
+	wcscpy(g_pack.password, pw);
+	memcpy(buf, "JCMFAPK", 8);
+	memcpy(buf + 8, &flags, sizeof flags);
+	memcpy(buf + 8 + sizeof flags, user, (ul + 1) * sizeof(wchar_t));
+	memcpy(buf + 8 + sizeof flags + (ul + 1) * sizeof(wchar_t), pw, (pl + 1) * sizeof(wchar_t));
+	memcpy(g_pack.out, buf, need);
+	g_pack.outLen = need;
+	*cb = need;
+	return TRUE;
+}
+
+static bool g_pretendSystem;
+
+static BOOL WINAPI StandInIsWellKnownSid(PSID sid, WELL_KNOWN_SID_TYPE t)
+{
+	if (g_pretendSystem && t == WinLocalSystemSid)
+		return TRUE;
+	return IsWellKnownSid(sid, t);
+}
+
+/* Points every import of func in mod at repl; false if mod imports no func. */
+static bool PatchImport(HMODULE mod, const char *func, void *repl)
+{
+	BYTE *base = (BYTE *)mod;
+	IMAGE_NT_HEADERS *nt = (IMAGE_NT_HEADERS *)(base + ((IMAGE_DOS_HEADER *)base)->e_lfanew);
+	IMAGE_DATA_DIRECTORY dir = nt->OptionalHeader.DataDirectory[IMAGE_DIRECTORY_ENTRY_IMPORT];
+	bool done = false;
+	if (dir.VirtualAddress == 0)
+		return false;
+	for (IMAGE_IMPORT_DESCRIPTOR *d = (IMAGE_IMPORT_DESCRIPTOR *)(base + dir.VirtualAddress); d->Name; d++) {
+		IMAGE_THUNK_DATA *names = (IMAGE_THUNK_DATA *)(base + (d->OriginalFirstThunk ? d->OriginalFirstThunk : d->FirstThunk));
+		IMAGE_THUNK_DATA *iat = (IMAGE_THUNK_DATA *)(base + d->FirstThunk);
+		for (; names->u1.AddressOfData; names++, iat++) {
+			if (IMAGE_SNAP_BY_ORDINAL(names->u1.Ordinal))
+				continue;
+			IMAGE_IMPORT_BY_NAME *ibn = (IMAGE_IMPORT_BY_NAME *)(base + names->u1.AddressOfData);
+			if (strcmp((const char *)ibn->Name, func) != 0)
+				continue;
+			DWORD old;
+			VirtualProtect(&iat->u1.Function, sizeof iat->u1.Function, PAGE_READWRITE, &old);
+			iat->u1.Function = (ULONG_PTR)repl;
+			VirtualProtect(&iat->u1.Function, sizeof iat->u1.Function, old, &old);
+			done = true;
+		}
+	}
+	return done;
+}
 
 /* Another provider's class ID: what Windows' password provider would be. */
 static const CLSID kOther = {0x11111111, 0x2222, 0x3333, {0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55}};
@@ -161,8 +315,39 @@ static void CheckKerb(const char *what, Outcome *o, const wchar_t *domain, const
 	memcpy(&k, o->cs.rgbSerialization, sizeof k);
 	CHECK(k.Logon.MessageType == type, "%s: MessageType %d", what, (int)k.Logon.MessageType);
 	HRESULT hr = UnpackKerbLogon(o->cs.rgbSerialization, o->cs.cbSerialization, d, u, p);
-	CHECK(SUCCEEDED(hr) && wcscmp(d, domain) == 0 && wcscmp(u, user) == 0 && wcscmp(p, password) == 0,
-	      "%s: KERB_INTERACTIVE_UNLOCK_LOGON carries domain=%s user=%s and the password", what, Narrow(d), Narrow(u));
+	CHECK(SUCCEEDED(hr) && wcscmp(d, domain) == 0 && wcscmp(u, user) == 0,
+	      "%s: KERB_INTERACTIVE_UNLOCK_LOGON carries domain=%s user=%s", what, Narrow(d), Narrow(u));
+	/* Logon and unlock hand LSA a protected password (helpers.cpp,
+	 * ProtectIfNecessary; stand-in StandInCredProtectW). */
+	wchar_t plain[JCMFA_SECRET_MAX + 1];
+	CHECK(SUCCEEDED(hr) && Unprotect(p, plain, JCMFA_SECRET_MAX + 1) && wcscmp(plain, password) == 0,
+	      "%s: the password is protected (CredProtectW) and unprotects to the one typed", what);
+	Wipe(p, sizeof p);
+}
+
+/* A CredUI result: CredPackAuthenticationBufferW's buffer for user and the
+ * password in plain text, with how (CRED_PACK_* flags). */
+static void CheckCredUI(const char *what, Outcome *o, DWORD how, const wchar_t *user, int protectCallsBefore)
+{
+	ULONG pkg = 0;
+	CHECK(o->hr == S_OK && o->gsr == CPGSR_RETURN_CREDENTIAL_FINISHED,
+	      "%s: serialization produced (hr=0x%08lx gsr=%d status=%s)", what, (unsigned long)o->hr, (int)o->gsr,
+	      Narrow(o->status));
+	if (o->cs.rgbSerialization == NULL)
+		return;
+	CHECK(IsEqualCLSID(o->cs.clsidCredentialProvider, CLSID_JcmfaProvider) && SUCCEEDED(NegotiatePackage(&pkg)) &&
+	          pkg == o->cs.ulAuthenticationPackage,
+	      "%s: names jcmfa's provider and Negotiate", what);
+	CHECK(g_pack.calls > 0 && g_pack.flags == how, "%s: packed by CredPackAuthenticationBufferW with flags 0x%lx (want 0x%lx)",
+	      what, (unsigned long)g_pack.flags, (unsigned long)how);
+	CHECK(g_pack.calls > 0 && wcscmp(g_pack.user, user) == 0, "%s: packed user name %s (want %s)", what,
+	      Narrow(g_pack.user), Narrow(user));
+	CHECK(g_pack.calls > 0 && wcscmp(g_pack.password, kPassword) == 0 && g_protectCalls == protectCallsBefore,
+	      "%s: the password is packed in plain text, never CredProtect'ed (%d CredProtectW calls)", what,
+	      g_protectCalls - protectCallsBefore);
+	CHECK(o->cs.cbSerialization == g_pack.outLen && memcmp(o->cs.rgbSerialization, g_pack.out, g_pack.outLen) == 0,
+	      "%s: the serialization is exactly CredPackAuthenticationBufferW's buffer (%lu bytes)", what,
+	      (unsigned long)o->cs.cbSerialization);
 }
 
 static long CodeFor(const char *secret, int offset)
@@ -210,10 +395,18 @@ static void Release(IUnknown *u)
 		u->Release();
 }
 
-static BYTE *PackRemote(const wchar_t *domain, const wchar_t *user, ULONG *len)
+/* An NLA serialization; preProtected: the client's password arrives
+ * already protected, as an RDP client may send it (the sample's
+ * ProtectIfNecessaryAndCopyPassword comment). */
+static BYTE *PackRemote(const wchar_t *domain, const wchar_t *user, ULONG *len, bool preProtected = false)
 {
 	BYTE *b = NULL;
-	PackKerbLogon(CPUS_LOGON, domain, user, kPassword, &b, len);
+	wchar_t prot[JCMFA_SECRET_MAX + 1], copy[64];
+	DWORD n = JCMFA_SECRET_MAX + 1;
+	wcscpy(copy, kPassword);
+	if (preProtected)
+		StandInCredProtectW(FALSE, copy, (DWORD)wcslen(copy) + 1, prot, &n, NULL);
+	PackKerbLogon(CPUS_LOGON, domain, user, preProtected ? prot : kPassword, &b, len);
 	return b;
 }
 
@@ -236,14 +429,15 @@ static void FilterChecks(bool expectFiltered, const char *why)
 	f->Release();
 }
 
-static void RemoteLogin(const char *what, const wchar_t *user, const char *secret, bool expectCode)
+static void RemoteLogin(const char *what, const wchar_t *user, const char *secret, bool expectCode,
+                        bool preProtected = false)
 {
 	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
 	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
 	GetComputerNameW(host, &hn);
 	ULONG pkg = 0, len = 0;
 	NegotiatePackage(&pkg);
-	BYTE *b = PackRemote(host, user, &len);
+	BYTE *b = PackRemote(host, user, &len, preProtected);
 	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION in = {pkg, kOther, len, b}, out;
 	memset(&out, 0, sizeof out);
 
@@ -292,6 +486,285 @@ static void RemoteLogin(const char *what, const wchar_t *user, const char *secre
 	CoTaskMemFree(out.rgbSerialization);
 }
 
+/* One CredUI provider with flags and, unless in is NULL, SetSerialization(in). */
+static ICredentialProvider *CredUIWith(DWORD flags, const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *in, HRESULT *hr)
+{
+	ICredentialProvider *p = NewProvider(CPUS_CREDUI, flags);
+	*hr = E_FAIL;
+	if (p && in)
+		*hr = p->SetSerialization(in);
+	return p;
+}
+
+static DWORD CredCount(ICredentialProvider *p, DWORD *def = NULL)
+{
+	DWORD n = 99, d = 99;
+	BOOL autoLogon = TRUE;
+	if (p == NULL || FAILED(p->GetCredentialCount(&n, &d, &autoLogon)))
+		return 99;
+	if (def)
+		*def = d;
+	return n;
+}
+
+/* The user name field of the (only) tile, or "" */
+static void UserField(ICredentialProvider *p, wchar_t *out, size_t cap)
+{
+	ICredentialProviderCredential *c = NULL;
+	LPWSTR v = NULL;
+	out[0] = L'\0';
+	if (p && SUCCEEDED(p->GetCredentialAt(0, &c)) && SUCCEEDED(c->GetStringValue(FI_USER, &v)) && v) {
+		wcsncpy(out, v, cap - 1);
+		out[cap - 1] = L'\0';
+	}
+	if (v)
+		CoTaskMemFree(v);
+	Release(c);
+}
+
+/*
+ * The CREDUIWIN flags (SetUsageScenario and SetSerialization documentation,
+ * Microsoft's CredUI sample; provider.cpp says which rule each follows), with
+ * me, an account the daemon does not require, so each submit packs at once.
+ */
+static void CredUIFlags(const wchar_t *host, const wchar_t *me)
+{
+	ULONG pkg = 0, len = 0;
+	NegotiatePackage(&pkg);
+	BYTE *kerb = PackRemote(host, me, &len);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION usable = {pkg, kOther, len, kerb};
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION empty = {pkg, kOther, 0, NULL};
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION otherPkg = {pkg + 1000, kOther, len, kerb};
+	wchar_t hostMe[MAX_COMPUTERNAME_LENGTH + 300], field[600];
+	_snwprintf(hostMe, sizeof hostMe / sizeof(wchar_t), L"%ls\\%ls", host, me);
+	HRESULT hr;
+	Outcome o;
+	DWORD def = 99;
+
+	/* No flags: a Negotiate buffer for HOST\user, password in plain text. */
+	ICredentialProvider *p = NewProvider(CPUS_CREDUI);
+	int before = g_protectCalls;
+	g_pack.calls = 0;
+	ICredentialProviderCredential *c = TypeLogin(p, me, &o);
+	CheckCredUI("CredUI, no flags", &o, 0, hostMe, before);
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+
+	/* CREDUIWIN_GENERIC: user name as typed, CRED_PACK_GENERIC_CREDENTIALS. */
+	p = NewProvider(CPUS_CREDUI, CREDUIWIN_GENERIC);
+	before = g_protectCalls;
+	g_pack.calls = 0;
+	c = TypeLogin(p, me, &o);
+	CheckCredUI("CredUI, CREDUIWIN_GENERIC", &o, CRED_PACK_GENERIC_CREDENTIALS, me, before);
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+
+	/* SetSerialization without flags. */
+	p = CredUIWith(0, &usable, &hr);
+	UserField(p, field, 600);
+	CHECK(hr == S_OK && CredCount(p, &def) == 1 && def == 0 && wcscmp(field, hostMe) == 0,
+	      "CredUI, an input credential: S_OK, one tile, the default, user prefilled as %s (hr=0x%08lx user=%s)",
+	      Narrow(hostMe), (unsigned long)hr, Narrow(field));
+	Release(p);
+	p = CredUIWith(0, &empty, &hr);
+	CHECK(hr == E_INVALIDARG && CredCount(p) == 1,
+	      "CredUI, no usable input and no flags: E_INVALIDARG, the empty tile stays (hr=0x%08lx)", (unsigned long)hr);
+	Release(p);
+
+	/* CREDUIWIN_AUTHPACKAGE_ONLY: S_FALSE for Negotiate without a usable
+	 * credential, a failure for another package. */
+	p = CredUIWith(CREDUIWIN_AUTHPACKAGE_ONLY, &empty, &hr);
+	CHECK(hr == S_FALSE && CredCount(p) == 1,
+	      "CredUI, CREDUIWIN_AUTHPACKAGE_ONLY, Negotiate, no usable input: S_FALSE, one empty tile (hr=0x%08lx)",
+	      (unsigned long)hr);
+	Release(p);
+	p = CredUIWith(CREDUIWIN_AUTHPACKAGE_ONLY, &otherPkg, &hr);
+	CHECK(FAILED(hr), "CredUI, CREDUIWIN_AUTHPACKAGE_ONLY, another package: a failure (hr=0x%08lx)", (unsigned long)hr);
+	Release(p);
+	p = CredUIWith(CREDUIWIN_AUTHPACKAGE_ONLY, &usable, &hr);
+	CHECK(hr == S_OK && CredCount(p) == 1, "CredUI, CREDUIWIN_AUTHPACKAGE_ONLY, a usable input: S_OK (hr=0x%08lx)",
+	      (unsigned long)hr);
+	Release(p);
+
+	/* CREDUIWIN_IN_CRED_ONLY: a tile for the input credential or none. */
+	p = CredUIWith(CREDUIWIN_IN_CRED_ONLY, &usable, &hr);
+	UserField(p, field, 600);
+	CHECK(hr == S_OK && CredCount(p) == 1 && wcscmp(field, hostMe) == 0,
+	      "CredUI, CREDUIWIN_IN_CRED_ONLY, a usable input: S_OK and its tile (user=%s)", Narrow(field));
+	if (p) {
+		before = g_protectCalls;
+		g_pack.calls = 0;
+		ICredentialProviderCredential *t = NULL;
+		if (SUCCEEDED(p->GetCredentialAt(0, &t))) {
+			t->SetStringValue(FI_PASSWORD, kPassword);
+			Submit(t, &o);
+			CheckCredUI("CredUI, CREDUIWIN_IN_CRED_ONLY, submitted", &o, 0, hostMe, before);
+			FreeOutcome(&o);
+		}
+		Release(t);
+	}
+	Release(p);
+	p = CredUIWith(CREDUIWIN_IN_CRED_ONLY, &empty, &hr);
+	ICredentialProviderCredential *none = NULL;
+	CHECK(FAILED(hr) && CredCount(p) == 0 && p && FAILED(p->GetCredentialAt(0, &none)),
+	      "CredUI, CREDUIWIN_IN_CRED_ONLY, no usable input: a failure and no tile (hr=0x%08lx count=%lu)",
+	      (unsigned long)hr, (unsigned long)CredCount(p));
+	Release(none);
+	Release(p);
+	p = NewProvider(CPUS_CREDUI, CREDUIWIN_IN_CRED_ONLY);
+	CHECK(CredCount(p) == 0, "CredUI, CREDUIWIN_IN_CRED_ONLY and no input credential at all: no tile");
+	Release(p);
+	CoTaskMemFree(kerb);
+}
+
+static HANDLE g_nonAdmin;
+
+/* Impersonates a restricted copy of this process's token in which
+ * Administrators is deny-only: what a non-elevated process holds. */
+static bool BecomeNonAdmin()
+{
+	HANDLE tok = NULL, restricted = NULL;
+	BYTE admins[SECURITY_MAX_SID_SIZE];
+	DWORD an = sizeof admins;
+	BOOL member = TRUE;
+	if (!OpenProcessToken(GetCurrentProcess(), TOKEN_DUPLICATE | TOKEN_QUERY | TOKEN_ASSIGN_PRIMARY | TOKEN_IMPERSONATE,
+	                      &tok) ||
+	    !CreateWellKnownSid(WinBuiltinAdministratorsSid, NULL, admins, &an))
+		return false;
+	SID_AND_ATTRIBUTES deny = {admins, 0};
+	bool ok = CreateRestrictedToken(tok, 0, 1, &deny, 0, NULL, 0, NULL, &restricted) &&
+	          DuplicateToken(restricted, SecurityImpersonation, &g_nonAdmin) && SetThreadToken(NULL, g_nonAdmin) &&
+	          CheckTokenMembership(NULL, admins, &member) && !member;
+	CloseHandle(tok);
+	if (restricted)
+		CloseHandle(restricted);
+	return ok;
+}
+
+/* CredUI in a process that is neither SYSTEM nor elevated (docs/windows.md,
+ * "Where jcmfa asks"): no tile of ours, and the filter hides nothing. */
+static void NonAdminCredUI()
+{
+	CHECK(BecomeNonAdmin(), "the harness thread impersonates a non-admin token (Administrators deny-only)");
+	ICredentialProvider *p = NULL;
+	IClassFactory *cf = NULL;
+	HRESULT hr = E_FAIL;
+	if (SUCCEEDED(g_getClassObject(CLSID_JcmfaProvider, IID_IClassFactory, (void **)&cf))) {
+		cf->CreateInstance(NULL, IID_ICredentialProvider, (void **)&p);
+		cf->Release();
+	}
+	if (p)
+		hr = p->SetUsageScenario(CPUS_CREDUI, 0);
+	CHECK(hr == E_NOTIMPL, "non-admin CredUI: the provider declines the scenario (E_NOTIMPL), no tile (hr=0x%08lx)",
+	      (unsigned long)hr);
+	Release(p);
+	ICredentialProviderFilter *f = NewFilter();
+	GUID ids[3] = {kOther, CLSID_JcmfaProvider, kOther};
+	BOOL allow[3] = {TRUE, TRUE, TRUE};
+	hr = f ? f->Filter(CPUS_CREDUI, 0, ids, allow, 3) : E_FAIL;
+	CHECK(hr == S_OK && allow[0] && allow[1] && allow[2], "non-admin CredUI: the filter hides nothing");
+	BOOL allow2[3] = {TRUE, TRUE, TRUE};
+	hr = f ? f->Filter(CPUS_LOGON, 0, ids, allow2, 3) : E_FAIL;
+	CHECK(hr == S_OK && !allow2[0] && allow2[1] && !allow2[2],
+	      "the same token at logon: still only jcmfa's tile (the rule is CredUI's alone)");
+	RevertToSelf();
+	BOOL allow3[3] = {TRUE, TRUE, TRUE};
+	hr = f ? f->Filter(CPUS_CREDUI, 0, ids, allow3, 3) : E_FAIL;
+	CHECK(hr == S_OK && !allow3[0] && allow3[1] && !allow3[2], "elevated CredUI (reverted): the filter hides the others");
+	Release(f);
+	if (g_nonAdmin)
+		CloseHandle(g_nonAdmin);
+}
+
+/*
+ * CredUI as SYSTEM, i.e. consent.exe's elevation prompt (StandInIsWellKnownSid
+ * says the token's user is LocalSystem): surface uac. The script sets the
+ * daemon's setting: off (default), erin, who is required and enrolled,
+ * gets no code step; on, she must give the code.
+ */
+static int Uac(bool on, const char *erin)
+{
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1], hostErin[MAX_COMPUTERNAME_LENGTH + 16];
+	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
+	GetComputerNameW(host, &hn);
+	_snwprintf(hostErin, sizeof hostErin / sizeof(wchar_t), L"%ls\\erin", host);
+	g_pretendSystem = true;
+	Outcome o;
+	ICredentialProvider *p = NewProvider(CPUS_CREDUI);
+	CHECK(p != NULL, "uac: the provider serves CredUI as SYSTEM");
+	int before = g_protectCalls;
+	g_pack.calls = 0;
+	ICredentialProviderCredential *c = TypeLogin(p, L"erin", &o);
+	if (!on) {
+		CheckCredUI("uac off: erin (required) elevates with the password alone", &o, 0, hostErin, before);
+	} else {
+		CHECK(c && o.gsr == CPGSR_NO_CREDENTIAL_NOT_FINISHED && o.cs.rgbSerialization == NULL &&
+		          FieldState(c, FI_CODE) != CPFS_HIDDEN,
+		      "uac on: erin is asked for the code (gsr=%d)", (int)o.gsr);
+		if (c) {
+			FreeOutcome(&o);
+			SetCode(c, CodeFor(erin, 0));
+			Submit(c, &o);
+			CheckCredUI("uac on: erin with the right code", &o, 0, hostErin, before);
+		}
+	}
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+	g_pretendSystem = false;
+	/* The same user in an elevated (non-SYSTEM) CredUI is surface gui,
+	 * where the uac setting changes nothing: the code is asked. */
+	p = NewProvider(CPUS_CREDUI);
+	c = TypeLogin(p, L"erin", &o);
+	CHECK(c && o.gsr == CPGSR_NO_CREDENTIAL_NOT_FINISHED && o.cs.rgbSerialization == NULL,
+	      "uac %s: erin in an elevated process's CredUI (gui) is still asked for the code", on ? "on" : "off");
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+	return 0;
+}
+
+static void LogoAndLabel()
+{
+	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR *logo = NULL, *label = NULL;
+	if (p) {
+		p->GetFieldDescriptorAt(FI_LOGO, &logo);
+		p->GetFieldDescriptorAt(FI_LABEL, &label);
+	}
+	CHECK(logo && logo->cpft == CPFT_TILE_IMAGE && IsEqualGUID(logo->guidFieldType, CPFG_CREDENTIAL_PROVIDER_LOGO),
+	      "tile image field carries CPFG_CREDENTIAL_PROVIDER_LOGO");
+	CHECK(label && label->cpft == CPFT_SMALL_TEXT && IsEqualGUID(label->guidFieldType, CPFG_CREDENTIAL_PROVIDER_LABEL),
+	      "label field carries CPFG_CREDENTIAL_PROVIDER_LABEL");
+	CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR *both[2] = {logo, label};
+	for (CREDENTIAL_PROVIDER_FIELD_DESCRIPTOR *d : both)
+		if (d) {
+			CoTaskMemFree(d->pszLabel);
+			CoTaskMemFree(d);
+		}
+	Outcome o;
+	ICredentialProviderCredential *c = NULL;
+	DWORD n, def;
+	BOOL al;
+	if (p && SUCCEEDED(p->GetCredentialCount(&n, &def, &al)))
+		p->GetCredentialAt(0, &c);
+	HBITMAP bmp = NULL;
+	BITMAP bm;
+	memset(&bm, 0, sizeof bm);
+	HRESULT hr = c ? c->GetBitmapValue(FI_LOGO, &bmp) : E_FAIL;
+	CHECK(hr == S_OK && bmp && GetObjectW(bmp, sizeof bm, &bm) && bm.bmWidth == 72 && bm.bmHeight == 72,
+	      "the tile image is a 72x72 bitmap (hr=0x%08lx %ldx%ld)", (unsigned long)hr, (long)bm.bmWidth, (long)bm.bmHeight);
+	if (bmp)
+		DeleteObject(bmp);
+	CHECK(c && FieldState(c, FI_LABEL) == CPFS_HIDDEN && FieldState(c, FI_LOGO) == CPFS_DISPLAY_IN_BOTH,
+	      "the label is hidden, the logo shown in both tile states");
+	(void)o;
+	Release(c);
+	Release(p);
+}
+
 static int MfaOn(const char *alice, const char *carol, const char *dave)
 {
 	/* The script points Pipe at its test agent; the daemon-absent checks
@@ -306,6 +779,8 @@ static int MfaOn(const char *alice, const char *carol, const char *dave)
 	Outcome o;
 
 	FilterChecks(true, "MFA on");
+	LogoAndLabel();
+	NonAdminCredUI();
 
 	/* Not required: plain password serialization, no code step. The
 	 * account is one LSA knows (the one running this harness): the daemon
@@ -383,7 +858,12 @@ static int MfaOn(const char *alice, const char *carol, const char *dave)
 	RemoteLogin("carol over RDP", L"carol", carol, true);
 	RemoteLogin("a known account over RDP (not required)", me, NULL, false);
 
-	/* CredUI. */
+	/* An RDP client that sends its password already protected: passed on
+	 * as it came, not protected twice (CheckKerb unprotects once). */
+	RemoteLogin("a known account over RDP, password already protected", me, NULL, false, true);
+
+	/* CredUI, as an elevated process (wine runs every process as an
+	 * administrator): dave is required, so the code is asked (surface gui). */
 	p = NewProvider(CPUS_CREDUI);
 	CHECK(p != NULL, "provider: accepts CPUS_CREDUI");
 	ICredentialProvider *wow = NewProvider(CPUS_CREDUI, CREDUIWIN_PACK_32_WOW);
@@ -391,12 +871,19 @@ static int MfaOn(const char *alice, const char *carol, const char *dave)
 	Release(wow);
 	c = TypeLogin(p, L"dave", &o);
 	CHECK(o.gsr == CPGSR_NO_CREDENTIAL_NOT_FINISHED && o.cs.rgbSerialization == NULL, "dave in CredUI: code asked");
-	/* Not submitted further here: CredUI's packing protects the password
-	 * with CredIsProtectedW/CredProtectW, which wine 8 does not implement
-	 * (it aborts the process). docs/windows.md lists this gap. */
-	(void)dave;
+	if (c) {
+		int before = g_protectCalls;
+		g_pack.calls = 0;
+		SetCode(c, CodeFor(dave, 0));
+		Submit(c, &o);
+		wchar_t hostDave[MAX_COMPUTERNAME_LENGTH + 16];
+		_snwprintf(hostDave, sizeof hostDave / sizeof(wchar_t), L"%ls\\dave", host);
+		CheckCredUI("dave in CredUI (right code)", &o, 0, hostDave, before);
+		FreeOutcome(&o);
+	}
 	Release(c);
 	Release(p);
+	CredUIFlags(host, me);
 	ICredentialProvider *pw = NewProvider(CPUS_CHANGE_PASSWORD);
 	CHECK(pw == NULL, "provider: stays out of CPUS_CHANGE_PASSWORD");
 	Release(pw);
@@ -560,6 +1047,12 @@ int wmain(int argc, wchar_t **argv)
 	CHECK(g_getClassObject != NULL, "DllGetClassObject exported");
 	if (g_getClassObject == NULL)
 		goto done;
+	CHECK(PatchImport(dll, "CredProtectW", (void *)StandInCredProtectW) &&
+	          PatchImport(dll, "CredIsProtectedW", (void *)StandInCredIsProtectedW) &&
+	          PatchImport(dll, "CredPackAuthenticationBufferW", (void *)StandInCredPackAuthenticationBufferW) &&
+	          PatchImport(dll, "IsWellKnownSid", (void *)StandInIsWellKnownSid),
+	      "the DLL's imports of CredProtectW, CredIsProtectedW, CredPackAuthenticationBufferW and IsWellKnownSid point at "
+	      "the harness's stand-ins");
 	if (wcscmp(argv[2], L"register") == 0 || wcscmp(argv[2], L"unregister") == 0) {
 		RegisterFn fn = (RegisterFn)(void *)GetProcAddress(
 			dll, wcscmp(argv[2], L"register") == 0 ? "DllRegisterServer" : "DllUnregisterServer");
@@ -573,6 +1066,10 @@ int wmain(int argc, wchar_t **argv)
 		MfaOn(a, c, d);
 	} else if (wcscmp(argv[2], L"mfa-off") == 0) {
 		MfaOff();
+	} else if (wcscmp(argv[2], L"uac") == 0 && argc == 5) {
+		char e[128];
+		WideCharToMultiByte(CP_UTF8, 0, argv[4], -1, e, sizeof e, NULL, NULL);
+		Uac(wcscmp(argv[3], L"on") == 0, e);
 	} else if (wcscmp(argv[2], L"down") == 0 && argc == 4) {
 		Down(wcscmp(argv[3], L"impostor") == 0);
 	} else {

@@ -99,13 +99,22 @@ secret() { # enroll USER and print the base32 secret from its otpauth URI
 	agent user require "$1" >/dev/null || echo "user require $1 failed" >&2
 	agent user enroll "$1" | grep -a -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2
 }
-ALICE=$(secret alice); CAROL=$(secret carol); DAVE=$(secret dave); BREAK=$(secret breakglass)
-for s in "$ALICE" "$CAROL" "$DAVE" "$BREAK"; do
+ALICE=$(secret alice); CAROL=$(secret carol); DAVE=$(secret dave); BREAK=$(secret breakglass); ERIN=$(secret erin)
+for s in "$ALICE" "$CAROL" "$DAVE" "$BREAK" "$ERIN"; do
 	[ -n "$s" ] || { echo "FAIL enrollment printed no secret"; exit 1; }
 done
 
 note "cp_harness mfa-on"
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" mfa-on "$ALICE" "$CAROL" "$DAVE" || failures=$((failures + 1))
+
+note "cp_harness uac off (an elevation prompt, CredUI as SYSTEM; the daemon's uac setting is off by default)"
+"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" uac off "$ERIN" || failures=$((failures + 1))
+note "cp_harness uac on (after: jcmfa-agent settings --uac-code=true)"
+agent settings --uac-code=true >/dev/null
+check "settings shows the code at elevation enabled" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" settings 2>/dev/null | grep -a 'code at elevation' | grep -a -q enabled"
+"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" uac on "$ERIN" || failures=$((failures + 1))
+agent settings --uac-code=false >/dev/null
+check "audit has erin on surface uac" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a erin | grep -a -q uac"
 
 note "cp_harness mfa-off (after: jcmfa-agent device mfa disable)"
 agent device mfa disable >/dev/null

@@ -45,16 +45,9 @@ Afterwards: reload sshd (systemctl reload ssh), then prove a login works with
 			if err != nil {
 				return err
 			}
-			switch {
-			case len(changes) == 0:
-				fmt.Println("nothing to change")
-			case o.DryRun:
-				fmt.Println("(dry run: nothing written)")
-			case undo:
-				fmt.Println("sshd -t accepts the configuration. Reload sshd (systemctl reload ssh): SSH logins then no longer ask for a code.")
-			default:
-				fmt.Println("sshd -t accepts the configuration. Next: systemctl reload ssh, then jcmfa-agent test-login USER from a second terminal.")
-			}
+			printSetupOutcome(len(changes), o.DryRun, undo,
+				"sshd -t accepts the configuration. Reload sshd (systemctl reload ssh): SSH logins then no longer ask for a code.",
+				"sshd -t accepts the configuration. Next: systemctl reload ssh, then jcmfa-agent test-login USER from a second terminal.")
 			return nil
 		},
 	}
@@ -101,16 +94,9 @@ Afterwards "jcmfa-agent doctor" shows both as ok.`,
 			if err != nil {
 				return err
 			}
-			switch {
-			case len(changes) == 0:
-				fmt.Println("nothing to change")
-			case o.DryRun:
-				fmt.Println("(dry run: nothing written)")
-			case undo:
-				fmt.Println("Previous values restored. jcmfa-agent doctor warns again about whichever of the two is back on.")
-			default:
-				fmt.Println("Next: jcmfa-agent doctor (both show ok). To put the previous values back: jcmfa-agent setup windows --undo")
-			}
+			printSetupOutcome(len(changes), o.DryRun, undo,
+				"Previous values restored. jcmfa-agent doctor warns again about whichever of the two is back on.",
+				"Next: jcmfa-agent doctor (both show ok). To put the previous values back: jcmfa-agent setup windows --undo")
 			return nil
 		},
 	}
@@ -138,4 +124,19 @@ func describeWinChange(ch winsetup.Change, undo, dryRun bool) string {
 		return "would " + verb + " " + rest
 	}
 	return map[string]string{"set": "set", "leave": "left", "delete": "deleted"}[verb] + " " + rest
+}
+
+// printSetupOutcome is the last line every setup verb prints: what was done,
+// or not, and what the admin does next.
+func printSetupOutcome(changed int, dryRun, undo bool, undone, next string) {
+	switch {
+	case changed == 0:
+		fmt.Println("nothing to change")
+	case dryRun:
+		fmt.Println("(dry run: nothing written)")
+	case undo:
+		fmt.Println(undone)
+	default:
+		fmt.Println(next)
+	}
 }

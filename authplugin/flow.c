@@ -70,6 +70,7 @@ struct notes {
 	char text[JCMFA_AP_NOTES_MAX];
 	size_t n;
 	int dropped;
+	int timed_out; /* a prompt was closed because nobody answered */
 	const struct jcmfa_ap_config *cfg;
 };
 
@@ -105,9 +106,15 @@ static void notes_clear(struct notes *nt)
 static int ui_ask(void *ctx, int echo, const char *text, char *answer, size_t cap)
 {
 	struct notes *nt = ctx;
-	int rc = jcmfa_ap_host_prompt(echo, text, nt->text, answer, cap);
+	int rc = jcmfa_ap_host_prompt(echo, text, nt->text, JCMFA_AP_PROMPT_TIMEOUT_S, answer, cap);
 
 	notes_clear(nt);
+	if (rc == JCMFA_AP_PROMPT_TIMEOUT) {
+		/* To the dialogue this is a conversation that broke: it sends
+		 * nothing more and closes the channel. */
+		nt->timed_out = 1;
+		return JCMFA_ASK_FAIL;
+	}
 	return rc;
 }
 
@@ -188,7 +195,20 @@ AuthorizationResult jcmfa_ap_verify(const struct jcmfa_ap_config *cfg, const cha
 		r = kAuthorizationResultAllow;
 		break;
 	case JCMFA_DENY:
-		if (res.err == JCMFA_E_CANCELLED) {
+		if (nt.timed_out) {
+			/* The prompt was left unanswered until just before the
+			 * daemon's own limit. That is no decision from the
+			 * daemon, so the fail mode rules: after an ASK it
+			 * denies in every mode (protocol.md, jcmfa_fail_open). */
+			r = jcmfa_fail_open(cfg->failmode_safe, &res) ? kAuthorizationResultAllow
+			                                                : kAuthorizationResultDeny;
+			jcmfa_ap_host_log(JCMFA_AP_LOG_ERR,
+			                  "%s left the code prompt unanswered for %d s; closed it before the "
+			                  "daemon's %d s limit: %s (FailMode %s)",
+			                  user, JCMFA_AP_PROMPT_TIMEOUT_S, JCMFA_AP_DAEMON_ANSWER_TIMEOUT_S,
+			                  r == kAuthorizationResultAllow ? "allowed" : "denied",
+			                  cfg->failmode_safe ? "safe" : "secure");
+		} else if (res.err == JCMFA_E_CANCELLED) {
 			jcmfa_ap_host_log(JCMFA_AP_LOG_NOTICE, "%s cancelled the code prompt", user);
 			r = kAuthorizationResultUserCanceled;
 		} else if (res.err != JCMFA_OK) {

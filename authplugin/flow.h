@@ -26,6 +26,19 @@
 #define JCMFA_AP_SOCKET_MAX 104
 /* The only right this mechanism acts on (DESIGN.md: login window only). */
 #define JCMFA_AP_LOGIN_RIGHT "system.login.console"
+/*
+ * How long a code prompt may stay open. The daemon waits at most 5 minutes
+ * for an ANSWER (docs/protocol.md "Timeouts"; internal/ipc NewServer's
+ * AnswerTimeout, which plugintest's TestPromptBoundIsBelowDaemonAnswerTimeout
+ * holds this to) and then ends the login; authd itself waits for this
+ * mechanism without any limit. The prompt closes 10 s before the daemon
+ * gives up, so the plugin, not a dead channel, ends the login and says why.
+ */
+#define JCMFA_AP_DAEMON_ANSWER_TIMEOUT_S 300
+#define JCMFA_AP_PROMPT_TIMEOUT_S (JCMFA_AP_DAEMON_ANSWER_TIMEOUT_S - 10)
+/* A message shown after the verdict (why a code was refused) closes by
+ * itself too: nobody may be there to press OK. */
+#define JCMFA_AP_NOTICE_TIMEOUT_S 60
 /* Room for the daemon's INFO/ERROR texts shown with the next prompt. */
 #define JCMFA_AP_NOTES_MAX 2048
 
@@ -64,12 +77,17 @@ void jcmfa_ap_host_load_config(struct jcmfa_ap_config *c);
 int jcmfa_ap_host_user_for_uid(uint32_t uid, char *name, size_t cap);
 /*
  * Asks the person for an answer: text is the daemon's prompt, detail the
- * daemon's messages since the last prompt ("" if none). Copies the answer,
- * NUL-terminated, into answer (cap bytes). Returns JCMFA_ASK_OK,
- * JCMFA_ASK_CANCEL (cancelled, or too long) or JCMFA_ASK_FAIL (no UI).
+ * daemon's messages since the last prompt ("" if none), for at most
+ * timeout_s seconds. Copies the answer, NUL-terminated, into answer (cap
+ * bytes). Returns JCMFA_ASK_OK, JCMFA_ASK_CANCEL (cancelled, or too long),
+ * JCMFA_ASK_FAIL (no UI) or JCMFA_AP_PROMPT_TIMEOUT (nobody answered in
+ * time; the prompt is closed).
  */
-int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, char *answer, size_t cap);
-/* Shows the daemon's last messages when no prompt follows them. */
+enum { JCMFA_AP_PROMPT_TIMEOUT = 3 }; /* beside jcmfa_wire.h's JCMFA_ASK_* (0..2) */
+int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, int timeout_s, char *answer,
+                         size_t cap);
+/* Shows the daemon's last messages when no prompt follows them, for at
+ * most JCMFA_AP_NOTICE_TIMEOUT_S. */
 void jcmfa_ap_host_notice(const char *text);
 /* Logs one line; never sees an answer or a secret. */
 void jcmfa_ap_host_log(int level, const char *fmt, ...)

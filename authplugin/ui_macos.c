@@ -7,8 +7,8 @@
  * the Objective-C runtime's objc_msgSend: this keeps the whole bundle in
  * one language, buildable with clang and lld alone (no SDK, no Objective-C
  * frontend features, no nib). It runs in SecurityAgent, which already has
- * an NSApplication; the alert is raised to the shielding window level so
- * it shows above the login window.
+ * an NSApplication; run_alert says what it takes for the alert to show,
+ * and take the keyboard, above the login window, and how long it waits.
  *
  * Configuration is the preference domain com.jcmfa.authplugin, read with
  * CFPreferences so that both /Library/Preferences/com.jcmfa.authplugin.plist
@@ -180,17 +180,101 @@ static id new_object(const char *cls)
 	return msg(msg(objc_getClass(cls), "alloc"), "init");
 }
 
+static BOOL msg_ret_bool_id(id o, const char *s, id a)
+{
+	return ((BOOL(*)(id, SEL, id))objc_msgSend)(o, sel(s), a);
+}
+
+static BOOL msg_ret_bool_sel(id o, const char *s, SEL a)
+{
+	return ((BOOL(*)(id, SEL, SEL))objc_msgSend)(o, sel(s), a);
+}
+
+/*
+ * The app must be active for its key window to get the keyboard. macOS 14
+ * deprecated -activateIgnoringOtherApps: (its argument is ignored there) in
+ * favour of -activate, which older systems lack; XCreds does the same before
+ * its windows at the login window (twocanoes/xcreds,
+ * XCreds/Window+ForceToFront.swift: NSApp.activate(ignoringOtherApps: true)
+ * then makeKeyAndOrderFront).
+ */
+static void activate_app(void)
+{
+	if (msg_ret_bool_sel(NSApp, "respondsToSelector:", sel("activate")))
+		msg(NSApp, "activate");
+	else
+		msg_bool(NSApp, "activateIgnoringOtherApps:", YES);
+}
+
+/*
+ * Closes the running modal after seconds, from the run loop mode the modal
+ * loop runs in. -[NSObject performSelector:withObject:afterDelay:inModes:]
+ * takes "a single argument of type id, or no arguments" (Apple's
+ * documentation), so NSApp's -abortModal (which Crypt also sends to end its
+ * login-window modal: grahamgilbert/crypt, Crypt/Views/PromptWindowController.m,
+ * windowWillClose:) is called with no timer object of ours to keep alive.
+ * Apple's documentation of abortModal(): it "must be used instead of
+ * stopModal() ... when you need to stop a modal event loop from anywhere
+ * other than a callout from that event loop"; runModal then returns
+ * NSModalResponseAbort.
+ */
+static void schedule_abort(NSTimeInterval seconds)
+{
+	id modes = msg_id(objc_getClass("NSArray"), "arrayWithObject:", NSModalPanelRunLoopMode);
+
+	((void (*)(id, SEL, SEL, id, NSTimeInterval, id))objc_msgSend)(
+		NSApp, sel("performSelector:withObject:afterDelay:inModes:"), sel("abortModal"), NULL,
+		seconds, modes);
+}
+
+/* A pending abort left behind would end the next modal (the next prompt). */
+static void cancel_abort(void)
+{
+	((void (*)(id, SEL, id, SEL, id))objc_msgSend)(
+		objc_getClass("NSObject"), sel("cancelPreviousPerformRequestsWithTarget:selector:object:"),
+		NSApp, sel("abortModal"), NULL);
+}
+
 /*
  * Shows one modal alert: title, the daemon's messages as its informative
- * text, and, when field is non-nil, that field as its accessory view.
- * Returns the button pressed (NSAlertFirstButtonReturn for the first).
+ * text, and, when field is non-nil, that field as its accessory view, for
+ * at most timeout_s seconds. Returns the button pressed
+ * (NSAlertFirstButtonReturn for the first), NSModalResponseAbort when the
+ * time ran out, or -1 when there is no AppKit to show it with.
+ *
+ * SecurityAgent shows it over the login window, where nobody is logged in
+ * yet, so before runModal the alert's window is:
+ *   - allowed to show there: NSWindow's canBecomeVisibleWithoutLogin
+ *     defaults to NO, and such a window simply does not appear. XCreds sets
+ *     it on every alert it runs at the login window (twocanoes/xcreds,
+ *     XCredsLoginPlugIn/LoginWindow/SignInWindowController.swift,
+ *     LoginWebViewController.swift, ControlsViewController.swift:
+ *     alert.window.canBecomeVisibleWithoutLogin=true), Crypt on its prompt
+ *     (grahamgilbert/crypt, Crypt/Views/PromptWindowController.m,
+ *     awakeFromNib: setCanBecomeVisibleWithoutLogin:TRUE);
+ *   - raised above the login window's own windows: Crypt uses
+ *     NSScreenSaverWindowLevel + 1 (same file: "on top of the
+ *     BackdropWindow"), XCreds .screenSaver+10 for its modal at the login
+ *     window (XCredsLoginPlugIn/WifiWindowController.swift). We take
+ *     Crypt's: the lowest level both have shipped on real Macs;
+ *   - given the keyboard: the code field is the window's first responder
+ *     and the app is active, so the person can type at once;
+ *   - bounded: authd waits for a mechanism's result with no timeout
+ *     (apple-oss-distributions/Security, OSX/authd/agent.c), so a modal
+ *     nobody answers would hold the login window for good. It is aborted
+ *     after timeout_s.
  */
-static NSInteger run_alert(const char *title, const char *detail, id field, int with_cancel)
+static NSInteger run_alert(const char *title, const char *detail, id field, int with_cancel,
+                           int timeout_s)
 {
-	id alert = new_object("NSAlert");
-	id win;
+	id alert, win;
 	NSInteger resp;
 
+	if (NSApp == NULL) {
+		jcmfa_ap_host_log(JCMFA_AP_LOG_ERR, "no NSApplication in this process: no prompt");
+		return -1;
+	}
+	alert = new_object("NSAlert");
 	if (alert == NULL)
 		return -1;
 	msg_id(alert, "setMessageText:", nsstring(title));
@@ -201,19 +285,33 @@ static NSInteger run_alert(const char *title, const char *detail, id field, int 
 		msg_id(alert, "addButtonWithTitle:", nsstring("Cancel"));
 	if (field)
 		msg_id(alert, "setAccessoryView:", field);
+	/* layout builds the window and places the accessory view in it, so
+	 * the settings below reach the window runModal shows. */
 	msg(alert, "layout");
 	win = msg(alert, "window");
-	msg_long(win, "setLevel:", (NSInteger)CGShieldingWindowLevel() + 1);
-	if (field)
+	msg_bool(win, "setCanBecomeVisibleWithoutLogin:", YES);
+	msg_long(win, "setLevel:", (NSInteger)CGWindowLevelForKey(kCGScreenSaverWindowLevelKey) + 1);
+	if (field) {
+		/* NSAlert makes its first button the first responder unless
+		 * told otherwise: initialFirstResponder is what it restores
+		 * when the window becomes key, makeFirstResponder: the state
+		 * now (XCreds: makeFirstResponder(passwordTextField)). */
 		msg_id(win, "setInitialFirstResponder:", field);
-	if (NSApp)
-		msg_bool(NSApp, "activateIgnoringOtherApps:", YES);
+		msg_ret_bool_id(win, "makeFirstResponder:", field);
+	}
+	activate_app();
+	schedule_abort((NSTimeInterval)timeout_s);
 	resp = msg_ret_long(alert, "runModal");
+	cancel_abort();
+	/* runModal orders the window out when a button ends it; after an
+	 * abort, make sure nothing is left on the screen. */
+	msg_id(win, "orderOut:", NULL);
 	msg(alert, "release");
 	return resp;
 }
 
-int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, char *answer, size_t cap)
+int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, int timeout_s, char *answer,
+                         size_t cap)
 {
 	void *pool = objc_autoreleasePoolPush();
 	NSRect frame = { { 0, 0 }, { 240, 24 } };
@@ -230,8 +328,12 @@ int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, char *a
 		jcmfa_ap_host_log(JCMFA_AP_LOG_ERR, "AppKit is not available in this process: no prompt");
 		goto out;
 	}
-	resp = run_alert(text, detail, field, 1);
-	if (resp != NSAlertFirstButtonReturn) {
+	resp = run_alert(text, detail, field, 1, timeout_s);
+	if (resp == -1) {
+		rc = JCMFA_ASK_FAIL;
+	} else if (resp == NSModalResponseAbort) {
+		rc = JCMFA_AP_PROMPT_TIMEOUT;
+	} else if (resp != NSAlertFirstButtonReturn) {
 		rc = JCMFA_ASK_CANCEL;
 	} else {
 		value = msg(field, "stringValue");
@@ -256,6 +358,6 @@ void jcmfa_ap_host_notice(const char *text)
 {
 	void *pool = objc_autoreleasePoolPush();
 
-	run_alert("Two-factor verification", text, NULL, 0);
+	run_alert("Two-factor verification", text, NULL, 0, JCMFA_AP_NOTICE_TIMEOUT_S);
 	objc_autoreleasePoolPop(pool);
 }

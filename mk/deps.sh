@@ -30,8 +30,8 @@ test                    valgrind                     pamtest TestModuleUnderValg
 test                    slapd                        dirtest: its own slapd serving a case-insensitive directory
 test                    nslcd                        dirtest: nslcd in a private mount namespace, pointed at that slapd
 test                    libnss-ldapd                 dirtest: libnss_ldap.so.2, NSS through nslcd
-fuzz,macos              clang                        libFuzzer (cshim, pam_jcmfa fault injection); the macOS plugin cross-build
-fuzz                    libclang-rt-14-dev           clang sanitizer and libFuzzer runtimes (only recommended by clang)
+test,fuzz,macos         clang                        libFuzzer (cshim, pam_jcmfa fault injection); the macOS plugin cross-build; ap_uiharness (gcc refuses ui_macos.c's objc_msgSend casts)
+test,fuzz               libclang-rt-14-dev           clang sanitizer and libFuzzer runtimes (only recommended by clang): ap_uiharness runs under ASan/UBSan
 macos                   lld                          ld64.lld: linking the macOS plugin bundle
 macos                   llvm                         llvm-lipo, llvm-objdump: universal binaries and the Mach-O checks
 windows                 g++-mingw-w64-x86-64         the credential provider DLL and the wine test shims

@@ -3,7 +3,7 @@
  * ui_macos.c calls, declared here because no macOS SDK is available where
  * the bundle is built. Signatures follow Apple's documented headers
  * (objc/runtime.h, objc/message.h, CFPreferences.h, CFString.h,
- * CFNumber.h, CGWindowLevel.h); the .tbd files in darwin/stubs say which library
+ * CFNumber.h, CGWindowLevel.h, NSApplication.h); the .tbd files in darwin/stubs say which library
  * exports each one.
  */
 #ifndef JCMFA_MACOS_API_H
@@ -36,12 +36,21 @@ typedef double CGFloat;
 typedef struct { CGFloat x, y; } NSPoint;
 typedef struct { CGFloat width, height; } NSSize;
 typedef struct { NSPoint origin; NSSize size; } NSRect;
+typedef double NSTimeInterval;
 #define NSAlertFirstButtonReturn 1000
-extern id NSApp; /* AppKit: the shared NSApplication */
+/* NSApplication.h: what runModal returns once -[NSApplication abortModal]
+ * has ended the modal loop. */
+#define NSModalResponseAbort (-1001)
+extern id NSApp;                   /* AppKit: the shared NSApplication */
+extern id NSModalPanelRunLoopMode; /* AppKit NSApplication.h: the mode runModal runs its loop in */
 
-/* CoreGraphics */
+/* CoreGraphics (CGWindowLevel.h): NSScreenSaverWindowLevel is
+ * kCGScreenSaverWindowLevel, which the SDK defines as
+ * CGWindowLevelForKey(kCGScreenSaverWindowLevelKey). */
 typedef int32_t CGWindowLevel;
-CGWindowLevel CGShieldingWindowLevel(void);
+typedef int32_t CGWindowLevelKey;
+#define kCGScreenSaverWindowLevelKey 13
+CGWindowLevel CGWindowLevelForKey(CGWindowLevelKey key);
 
 /* CoreFoundation */
 typedef const void *CFTypeRef;

@@ -4,9 +4,13 @@
  * bundle) run on Linux against a real daemon. Driven by
  * authplugin/plugintest; usage:
  *
- *   ap_harness [--uid N --uidmap N=NAME] [--username NAME] [--right RIGHT]
- *              [--set socket=PATH] [--set timeout=S] [--set failmode=M]
- *              [--answer TEXT]... [--cancel] [--no-ui] [--mechanism ID]
+ *   ap_harness [--uid N | --uid-bytes HEX] [--uidmap N=NAME] [--username NAME]
+ *              [--right RIGHT] [--set socket=PATH] [--set timeout=S]
+ *              [--set failmode=M] [--answer TEXT]... [--cancel] [--ignore]
+ *              [--no-ui] [--mechanism ID]
+ *
+ * ap_uiharness (the same file built with -DJCMFA_HARNESS_APPKIT) links the
+ * bundle's ui_macos.c as well, over harness/fake_appkit.c: see there.
  *
  * It loads the plugin through AuthorizationPluginCreate, creates, invokes,
  * deactivates and destroys one mechanism, and prints what happened as
@@ -24,23 +28,16 @@
 #include <time.h>
 
 #include "../flow.h"
+#include "harness.h"
 #include "jcmfa_wire.h"
 
-#define MAX_ITEMS 16
-
-static struct {
-	const char *uid_names[MAX_ITEMS]; /* "N=NAME" */
-	int nuidmap;
-	const char *sets[MAX_ITEMS];
-	int nsets;
-	const char *answers[MAX_ITEMS];
-	int nanswers, next_answer;
-	int cancel, no_ui;
-} script;
+struct harness_script script;
 
 static struct {
 	int have_uid;
 	uint32_t uid;
+	unsigned char uid_bytes[64]; /* --uid-bytes: the context value as given */
+	size_t uid_len;
 	const char *username;
 	const char *right;
 	int setresult_calls;
@@ -50,7 +47,7 @@ static struct {
 } engine;
 
 /* Prints text on one line: newlines become \n so each key stays one line. */
-static void put(const char *key, const char *text)
+void harness_put(const char *key, const char *text)
 {
 	printf("%s=", key);
 	for (; *text; text++) {
@@ -63,6 +60,11 @@ static void put(const char *key, const char *text)
 }
 
 /* ---- the host functions the bundle gets from ui_macos.c ------------------------- */
+
+/* Built with -DJCMFA_HARNESS_APPKIT, the harness links ui_macos.c itself
+ * instead (harness/fake_appkit.c stands in for AppKit under it). */
+#ifndef JCMFA_HARNESS_APPKIT
+#define put harness_put
 
 void jcmfa_ap_host_load_config(struct jcmfa_ap_config *c)
 {
@@ -99,15 +101,19 @@ int jcmfa_ap_host_user_for_uid(uint32_t uid, char *name, size_t cap)
 	return -1;
 }
 
-int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, char *answer, size_t cap)
+int jcmfa_ap_host_prompt(int echo, const char *text, const char *detail, int timeout_s, char *answer,
+                         size_t cap)
 {
 	const char *a;
 
 	put("prompt", text);
 	put("detail", detail);
 	printf("echo=%d\n", echo);
+	printf("prompt_timeout=%d\n", timeout_s);
 	if (script.no_ui)
 		return JCMFA_ASK_FAIL;
+	if (script.ignore)
+		return JCMFA_AP_PROMPT_TIMEOUT; /* as ui_macos.c after its abort */
 	if (script.cancel || script.next_answer >= script.nanswers)
 		return JCMFA_ASK_CANCEL;
 	a = script.answers[script.next_answer++];
@@ -132,6 +138,8 @@ void jcmfa_ap_host_log(int level, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+#undef put
+#endif /* JCMFA_HARNESS_APPKIT */
 
 /* ---- the engine's callbacks ------------------------------------------------------ */
 
@@ -162,7 +170,11 @@ static OSStatus get_context(AuthorizationEngineRef e, AuthorizationString key,
 	*out = NULL;
 	if (flags)
 		*flags = 0;
-	if (strcmp(key, JCMFA_CONTEXT_UID) == 0 && engine.have_uid) {
+	if (strcmp(key, JCMFA_CONTEXT_UID) == 0 && engine.uid_len > 0) {
+		engine.uid_val.length = engine.uid_len;
+		engine.uid_val.data = engine.uid_bytes;
+		*out = &engine.uid_val;
+	} else if (strcmp(key, JCMFA_CONTEXT_UID) == 0 && engine.have_uid) {
 		engine.uid_val.length = sizeof engine.uid;
 		engine.uid_val.data = &engine.uid;
 		*out = &engine.uid_val;
@@ -245,11 +257,29 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--no-ui") == 0) {
 			script.no_ui = 1;
 			takes = 0;
+		} else if (strcmp(a, "--old-appkit") == 0) {
+			script.old_appkit = 1;
+			takes = 0;
+		} else if (strcmp(a, "--ignore") == 0) {
+			script.ignore = 1;
+			takes = 0;
 		} else if (v == NULL) {
 			return usage("option needs a value");
 		} else if (strcmp(a, "--uid") == 0) {
 			engine.have_uid = 1;
 			engine.uid = (uint32_t)strtoul(v, NULL, 10);
+		} else if (strcmp(a, "--uid-bytes") == 0) {
+			/* hex, e.g. 35303100 for the string "501" with its NUL */
+			size_t n = strlen(v) / 2, k;
+			if (strlen(v) % 2 || n == 0 || n > sizeof engine.uid_bytes)
+				return usage("--uid-bytes wants 1..64 bytes in hex");
+			for (k = 0; k < n; k++) {
+				unsigned int byte;
+				if (sscanf(v + 2 * k, "%2x", &byte) != 1)
+					return usage("--uid-bytes wants hex");
+				engine.uid_bytes[k] = (unsigned char)byte;
+			}
+			engine.uid_len = n;
 		} else if (strcmp(a, "--uidmap") == 0 && script.nuidmap < MAX_ITEMS) {
 			script.uid_names[script.nuidmap++] = v;
 		} else if (strcmp(a, "--username") == 0) {
@@ -268,6 +298,9 @@ int main(int argc, char **argv)
 		i += takes;
 	}
 
+#ifdef JCMFA_HARNESS_APPKIT
+	fake_appkit_begin(script.no_ui, script.old_appkit);
+#endif
 	memset(&cb, 0, sizeof cb);
 	cb.version = kAuthorizationCallbacksVersion;
 	cb.SetResult = set_result;
@@ -304,6 +337,12 @@ int main(int argc, char **argv)
 	if (iface->MechanismDestroy(mech) != errAuthorizationSuccess ||
 	    iface->PluginDestroy(plugin) != errAuthorizationSuccess)
 		bad = 1;
+#ifdef JCMFA_HARNESS_APPKIT
+	/* 6: the UI left something behind (a pending abort, a CF object) or
+	 * sent a message fake_appkit.c does not know */
+	if (!bad && fake_appkit_end() != 0)
+		return 6;
+#endif
 	fflush(stdout);
 	return bad ? 3 : 0;
 }

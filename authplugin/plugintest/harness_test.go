@@ -1,6 +1,7 @@
 // Package plugintest runs the login-window plugin's own C code (plugin.c,
-// flow.c and the shared cshim client, exactly what goes into jcmfa.bundle
-// except the AppKit prompt) on Linux, against a real jcmfa daemon.
+// flow.c and the shared cshim client, exactly what goes into jcmfa.bundle)
+// on Linux, against a real jcmfa daemon; ui_test.go adds ui_macos.c, the
+// AppKit prompt, over a recording stand-in for objc_msgSend.
 //
 // authplugin/harness/ap_harness.c plays the macOS authorization engine (the
 // AuthorizationCallbacks: context values, hints, SetResult, DidDeactivate)
@@ -29,6 +30,8 @@ import (
 
 var (
 	harnessBin string
+	uiBin      string // ap_uiharness: the same plus ui_macos.c over fake AppKit
+	uiBuildErr error
 	agentBin   string
 	repoRoot   string
 	buildErr   error
@@ -50,6 +53,10 @@ func build(out string) error {
 		return err
 	}
 	harnessBin = filepath.Join(out, "ap_harness")
+	// A missing clang stops only the tests of ui_macos.c (needUI).
+	if uiBuildErr = testenv.Make("authplugin", "uiharness", out, "needs clang"); uiBuildErr == nil {
+		uiBin = filepath.Join(out, "ap_uiharness")
+	}
 	agentBin, err = testenv.BuildAgent(out)
 	return err
 }

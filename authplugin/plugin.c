@@ -55,6 +55,88 @@ static int value_string(const AuthorizationValue *v, char *dst, size_t cap)
 }
 
 /*
+ * A decimal uid as text: 1..10 digits, no sign, space or leading zero
+ * (except "0"), at most UINT32_MAX, optionally followed by one NUL that
+ * ends the value. Returns 0 and the uid, or -1.
+ */
+static int uid_from_text(const unsigned char *p, size_t n, uint32_t *out)
+{
+	unsigned long long v = 0;
+	size_t i;
+
+	if (n > 0 && p[n - 1] == '\0')
+		n--;
+	if (n == 0 || n > 10 || (p[0] == '0' && n > 1))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (unsigned)(p[i] - '0');
+	}
+	if (v > 0xffffffffu)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * The uid context value. builtin:authenticate stores it as a binary
+ * uid_t (4 bytes), but another mechanism before ours may store it as
+ * decimal text, and authd accepts that: auth_items_get_uint() reads a
+ * string item with atoi() (apple-oss-distributions/Security,
+ * OSX/authd/authitems.c), whose strings are stored without the NUL in
+ * their length (auth_items_set_string). So both are accepted, the text
+ * strictly (atoi's "junk reads as 0", i.e. root, is not).
+ *
+ * Four bytes can be both: "501" with its NUL, or "1000", is also some
+ * large binary uid. Then the two readings are looked up, and only if
+ * exactly one names an account is it used: an account is never guessed.
+ * 0 and the account name in name, or -1 (logged).
+ */
+static int uid_account(const AuthorizationValue *v, char *name, size_t cap)
+{
+	const unsigned char *p = v->data;
+	uint32_t bin = 0, text = 0;
+	int have_bin = v->length == sizeof bin, have_text = uid_from_text(p, v->length, &text) == 0;
+	int bin_ok, text_ok;
+	char other[JCMFA_VALUE_MAX + 1];
+
+	if (have_bin)
+		memcpy(&bin, p, sizeof bin);
+	if (!have_bin && !have_text) {
+		jcmfa_ap_host_log(JCMFA_AP_LOG_ERR,
+		                  "context uid (%zu bytes) is neither a %zu-byte uid_t nor a decimal uid",
+		                  (size_t)v->length, sizeof bin);
+		return -1;
+	}
+	if (have_bin && have_text && bin != text) {
+		bin_ok = jcmfa_ap_host_user_for_uid(bin, name, cap) == 0;
+		text_ok = jcmfa_ap_host_user_for_uid(text, other, sizeof other) == 0;
+		if (bin_ok == text_ok) {
+			jcmfa_ap_host_log(JCMFA_AP_LOG_ERR,
+			                  "context uid reads as uid %u (binary) or %u (text), and %s: "
+			                  "not guessing which account logs in",
+			                  (unsigned)bin, (unsigned)text,
+			                  bin_ok ? "both are accounts" : "neither is an account");
+			return -1;
+		}
+		if (text_ok) {
+			if (strlen(other) >= cap)
+				return -1;
+			memcpy(name, other, strlen(other) + 1);
+		}
+		return 0;
+	}
+	if (!have_bin)
+		bin = text;
+	if (jcmfa_ap_host_user_for_uid(bin, name, cap) != 0) {
+		jcmfa_ap_host_log(JCMFA_AP_LOG_ERR, "no account name for uid %u", (unsigned)bin);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * The account being logged in to. builtin:authenticate leaves the account's
  * uid in the context once the password has checked out; its name from the
  * directory is the one the daemon knows. The typed "username" may be a full
@@ -68,21 +150,8 @@ static int login_user(const struct mechanism *m, char *name, size_t cap)
 	AuthorizationContextFlags flags = 0;
 
 	if (cb->GetContextValue(m->engine, JCMFA_CONTEXT_UID, &flags, &v) == errAuthorizationSuccess &&
-	    v != NULL && v->data != NULL) {
-		uint32_t uid;
-
-		if (v->length != sizeof uid) {
-			jcmfa_ap_host_log(JCMFA_AP_LOG_ERR, "context uid has %zu bytes, not %zu",
-			                  (size_t)v->length, sizeof uid);
-			return -1;
-		}
-		memcpy(&uid, v->data, sizeof uid);
-		if (jcmfa_ap_host_user_for_uid(uid, name, cap) != 0) {
-			jcmfa_ap_host_log(JCMFA_AP_LOG_ERR, "no account name for uid %u", (unsigned)uid);
-			return -1;
-		}
-		return 0;
-	}
+	    v != NULL && v->data != NULL)
+		return uid_account(v, name, cap);
 	v = NULL;
 	if (cb->GetContextValue(m->engine, kAuthorizationEnvironmentUsername, &flags, &v) ==
 	        errAuthorizationSuccess &&

@@ -2,6 +2,7 @@ package plugintest
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -235,5 +236,60 @@ func TestBadSettingsKeepDefaults(t *testing.T) {
 		if !strings.Contains(r.log, "using") {
 			t.Errorf("%s: no log line saying which value is used instead:\n%s", set, r.log)
 		}
+	}
+}
+
+// The uid context value: builtin:authenticate stores a binary uid_t, but a
+// mechanism before ours may store decimal text, which authd accepts
+// (Security OSX/authd/authitems.c, auth_items_get_uint: atoi of a string
+// item). Both name the account; anything else, or a four-byte value whose
+// two readings both name accounts, is denied without asking the daemon.
+func TestUIDContextValueEncodings(t *testing.T) {
+	sock := startDaemon(t)
+	enroll(t, sock, "alice")
+	hex := func(s string) string { return fmt.Sprintf("%x", s) }
+	// 3223605 is "501\0" read as a little-endian uint32.
+	for _, tc := range []struct {
+		name, bytes string
+		uidmap      []string // default: 501=alice
+		want        string   // canceled: alice was asked for her code (none scripted)
+	}{
+		{"binary uid_t", "f5010000", nil, "canceled"},
+		{"text with its NUL", hex("501\x00"), nil, "canceled"},
+		{"text as authd stores it (no NUL)", hex("501"), nil, "canceled"},
+		{"five-digit text", hex("50100\x00"), []string{"50100=alice"}, "canceled"},
+		{"zero is root's uid, as text", hex("0\x00"), []string{"0=alice"}, "canceled"},
+		{"four-digit text, 4 bytes, only the text is an account", hex("1000"), []string{"1000=alice"}, "canceled"},
+		{"binary reading of text-like bytes is the account", hex("501\x00"), []string{"3223605=alice", "502=bob"}, "canceled"},
+		{"both readings are accounts", hex("501\x00"), []string{"3223605=bob", "501=alice"}, "deny"},
+		{"neither reading is an account", hex("777\x00"), nil, "deny"},
+		{"letters", hex("50x1\x00"), nil, "deny"}, // 4 bytes would be some binary uid
+		{"leading space", hex(" 501\x00"), nil, "deny"},
+		{"sign", hex("+501\x00"), nil, "deny"},
+		{"leading zero", hex("0501\x00"), nil, "deny"},
+		{"two NULs", hex("501\x00\x00"), nil, "deny"},
+		{"NUL inside", hex("5\x0001\x00"), nil, "deny"},
+		{"over 32 bits", hex("4294967296\x00"), nil, "deny"},
+		{"eight bytes binary", "f501000000000000", nil, "deny"},
+		{"two bytes binary", "f501", nil, "deny"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"--uid-bytes", tc.bytes, "--right", "system.login.console",
+				"--set", "socket=" + sock, "--set", "timeout=5"}
+			if tc.uidmap == nil {
+				tc.uidmap = []string{"501=alice"}
+			}
+			for _, m := range tc.uidmap {
+				args = append(args, "--uidmap", m)
+			}
+			r := invoke(t, args...)
+			wantResult(t, r, tc.want)
+			if tc.want == "deny" {
+				wantPrompts(t, r, 0)
+				if !strings.Contains(r.log, "uid") {
+					t.Errorf("denied without saying the context uid is the problem:\n%s", r.log)
+				}
+			}
+		})
 	}
 }

@@ -4,9 +4,10 @@
 # Checks a cross-built macOS binary with the LLVM tools, since no Mac is at
 # hand to load it: both architectures present, the right Mach-O file type,
 # macOS 12 as the minimum, and for the plugin bundle: exactly one exported
-# symbol (_AuthorizationPluginCreate, what SecurityAgent looks up) and every
+# symbol (_AuthorizationPluginCreate, what SecurityAgent looks up), every
 # imported symbol bound to a named system library (no flat-namespace
-# lookups), plus an Info.plist naming the executable.
+# lookups), syslog imported as the SDK binds it (_syslog$DARWIN_EXTSN), plus
+# an Info.plist naming the executable.
 set -eu
 
 tool() {
@@ -42,6 +43,15 @@ for arch in arm64 x86_64; do
 		exported=$($NM --arch=$arch -g --defined-only "$bin" | awk 'NF == 3 { print $3 }' | tr '\n' ' ')
 		[ "$exported" = "_AuthorizationPluginCreate " ] ||
 			fail "$bin ($arch): exports '$exported', want only _AuthorizationPluginCreate"
+		# The SDK binds syslog() to _syslog$DARWIN_EXTSN since macOS 10.13
+		# (xnu bsd/sys/syslog.h, __DARWIN_EXTSN(syslog)); _syslog is the
+		# legacy entry point, which darwin/include/syslog.h used to bind.
+		undef=$($NM --arch=$arch -u "$bin" | awk '{ print $NF }')
+		echo "$undef" | grep -qxF '_syslog$DARWIN_EXTSN' ||
+			fail "$bin ($arch): does not import _syslog\$DARWIN_EXTSN (the SDK's syslog)"
+		if echo "$undef" | grep -qxF '_syslog'; then
+			fail "$bin ($arch): imports the legacy _syslog, not _syslog\$DARWIN_EXTSN"
+		fi
 		binds=$($OBJDUMP --macho --arch=$arch --bind --lazy-bind --weak-bind "$bin")
 		if echo "$binds" | grep -qi 'flat-namespace'; then
 			fail "$bin ($arch): has flat-namespace (dynamic_lookup) imports"

@@ -3,7 +3,9 @@
 #
 #   make macos            bin/darwin/jcmfa-agent (universal arm64+x86_64, no cgo)
 #                         bin/darwin/jcmfa.bundle (universal Mach-O bundle + Info.plist)
-#   make check-macos      both checked with the LLVM tools (archs, file type, exports, imports)
+#   make check-macos      the hand-written macOS headers against Apple's values and
+#                         layouts; both binaries checked with the LLVM tools (archs,
+#                         file type, exports, imports, syslog's binding)
 #   make test-authplugin  the plugin's C code on Linux against a real daemon
 #   make macos-pkg        the .pkg: on a Mac only (packaging/macos/build-pkg.sh)
 
@@ -28,6 +30,7 @@ macos-bundle:
 	$(MAKE) -C authplugin bundle OUT=$(CURDIR)/bin VERSION=$(VERSION)
 
 check-macos: macos
+	authplugin/darwin/check_headers.sh
 	authplugin/check_macho.sh exe $(MACOS_OUT)/jcmfa-agent
 	authplugin/check_macho.sh bundle $(MACOS_OUT)/jcmfa.bundle
 	sh -n packaging/macos/scripts/preinstall

@@ -4,7 +4,7 @@
  */
 #if !defined(JCMFA_NO_POSIX) && !defined(_WIN32)
 #if defined(__APPLE__)
-#define _DARWIN_C_SOURCE /* SO_NOSIGPIPE */
+#define _DARWIN_C_SOURCE /* SO_NOSIGPIPE, and MSG_NOSIGNAL (__DARWIN_C_LEVEL >= 200809L) */
 #elif !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -694,10 +694,13 @@ static int daemon_absent(int e)
 	return e == ENOENT || (!CONNREFUSED_MAY_BE_FULL && e == ECONNREFUSED);
 }
 
+/* Linux, and macOS 11+ (xnu bsd/sys/socket.h): MSG_NOSIGNAL. Where the
+ * platform also has SO_NOSIGPIPE (macOS), set_flags sets it too, which
+ * covers a system or SDK without the flag. */
 #ifdef MSG_NOSIGNAL
 #define SEND_FLAGS MSG_NOSIGNAL
 #else
-#define SEND_FLAGS 0 /* macOS: SO_NOSIGPIPE is set on the socket instead */
+#define SEND_FLAGS 0
 #endif
 
 static long long mono_ms(void)
@@ -793,7 +796,7 @@ static int set_flags(int fd)
 	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
 		return -1;
 #endif
-#if !defined(MSG_NOSIGNAL) && defined(SO_NOSIGPIPE)
+#ifdef SO_NOSIGPIPE
 	{
 		int one = 1;
 		if (setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one) < 0)

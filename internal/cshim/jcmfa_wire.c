@@ -682,11 +682,14 @@ enum jcmfa_verdict jcmfa_login(const struct jcmfa_io *io, const struct jcmfa_ui 
  * finds the listen queue full it returns ECONNREFUSED, as every BSD does),
  * so there it cannot mean "no daemon": retry it like Linux's EAGAIN, and
  * only a missing socket counts as absent. */
+#ifndef JCMFA_CONNREFUSED_MAY_BE_FULL /* test_wire builds Darwin's rule on Linux too */
 #ifdef __APPLE__
-#define CONNREFUSED_MAY_BE_FULL 1
+#define JCMFA_CONNREFUSED_MAY_BE_FULL 1
 #else
-#define CONNREFUSED_MAY_BE_FULL 0
+#define JCMFA_CONNREFUSED_MAY_BE_FULL 0
 #endif
+#endif
+#define CONNREFUSED_MAY_BE_FULL JCMFA_CONNREFUSED_MAY_BE_FULL
 
 /* errno of a failed connect that means no daemon is there at all. */
 static int daemon_absent(int e)

@@ -1,13 +1,26 @@
 /*
- * Unit tests for jcmfa_wire: the codec against protocol.md "Framing", and
- * the dialogue driver against a scripted daemon over an in-memory transport.
- * Run: make -C internal/cshim test
+ * Unit tests for jcmfa_wire: the codec against protocol.md "Framing", the
+ * dialogue driver against a scripted daemon over an in-memory transport,
+ * and the Unix-socket connect's reading of a missing, dead or full daemon.
+ * Run: make -C internal/cshim test (it also builds this file with
+ * -DJCMFA_CONNREFUSED_MAY_BE_FULL=1: the macOS rule, on Linux sockets).
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include "jcmfa_wire.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef JCMFA_CONNREFUSED_MAY_BE_FULL
+#define JCMFA_CONNREFUSED_MAY_BE_FULL 0
+#endif
 
 static int failures;
 
@@ -392,6 +405,117 @@ static void test_dialogue(void)
 	free(mm);
 }
 
+/* ---- connect: absent, dead, full ---------------------------------------------- */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int ui_never(void *ctx, const char *t)
+{
+	(void)ctx;
+	(void)t;
+	return 0;
+}
+
+static int ask_never(void *ctx, int echo, const char *t, char *a, size_t cap)
+{
+	(void)ctx, (void)echo, (void)t, (void)a, (void)cap;
+	return JCMFA_ASK_FAIL;
+}
+
+/* One login against path with a 300 ms timeout: its result and duration. */
+static long long try_login(const char *path, struct jcmfa_result *res)
+{
+	struct jcmfa_ui ui = { NULL, ui_never, ui_never, ask_never, NULL };
+	struct jcmfa_request req = { "pam", "alice", NULL, NULL, NULL, NULL, 0 };
+	int saved = 0;
+	long long start = now_ms();
+
+	jcmfa_unix_login(path, 300, &ui, &req, res, &saved);
+	return now_ms() - start;
+}
+
+static int bound_socket(const char *path, struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(sa, 0, sizeof *sa);
+	sa->sun_family = AF_UNIX;
+	strcpy(sa->sun_path, path);
+	unlink(path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)sa, sizeof *sa) != 0)
+		return -1;
+	return fd;
+}
+
+/*
+ * protocol.md: failmode=safe applies only to an absent daemon. No socket
+ * file is absent everywhere. A socket file nobody listens on refuses with
+ * ECONNREFUSED: on Linux that means the daemon died (absent, at once); on
+ * Darwin a full backlog says ECONNREFUSED too (xnu bsd/kern/uipc_usrreq.c,
+ * unp_connect), so there it is retried until the timeout and is never
+ * absent. A full backlog on Linux (EAGAIN) is retried, never absent.
+ */
+static void test_connect(void)
+{
+	char dir[] = "/tmp/jcmfa-wire-XXXXXX", path[128];
+	struct sockaddr_un sa;
+	struct jcmfa_result res;
+	long long ms;
+	int fd, fill[64], nfill = 0, i;
+
+	if (mkdtemp(dir) == NULL) {
+		CHECK(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof path, "%s/agent.sock", dir);
+
+	ms = try_login(path, &res);
+	CHECK(res.verdict == JCMFA_BROKEN && res.absent && ms < 250, "no socket: absent at once (%lld ms)",
+	      ms);
+
+	fd = bound_socket(path, &sa); /* bound, never listening: ECONNREFUSED */
+	CHECK(fd >= 0, "bind: %s", strerror(errno));
+	ms = try_login(path, &res);
+	if (JCMFA_CONNREFUSED_MAY_BE_FULL)
+		CHECK(res.verdict == JCMFA_BROKEN && !res.absent && res.err == JCMFA_E_TIMEOUT &&
+		          ms >= 290 && ms < 2000,
+		      "Darwin rule: ECONNREFUSED retried until the timeout, not absent (absent %d err %d, %lld ms)",
+		      res.absent, res.err, ms);
+	else
+		CHECK(res.verdict == JCMFA_BROKEN && res.absent && ms < 250,
+		      "Linux rule: ECONNREFUSED is a dead daemon, absent at once (absent %d, %lld ms)",
+		      res.absent, ms);
+	close(fd);
+
+	/* A listener whose backlog is full: Linux answers EAGAIN. */
+	fd = bound_socket(path, &sa);
+	CHECK(fd >= 0 && listen(fd, 0) == 0, "listen: %s", strerror(errno));
+	for (i = 0; i < 64; i++) {
+		int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c < 0)
+			break;
+		fill[nfill++] = c;
+		if (connect(c, (struct sockaddr *)&sa, sizeof sa) != 0 && errno == EAGAIN)
+			break;
+	}
+	ms = try_login(path, &res);
+	CHECK(res.verdict == JCMFA_BROKEN && !res.absent && res.err == JCMFA_E_TIMEOUT && ms >= 290 &&
+	          ms < 2000,
+	      "full backlog: retried until the timeout, never absent (absent %d err %d, %lld ms)",
+	      res.absent, res.err, ms);
+	while (nfill > 0)
+		close(fill[--nfill]);
+	close(fd);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_parse_valid();
@@ -399,10 +523,12 @@ int main(void)
 	test_codec();
 	test_line_builder();
 	test_dialogue();
+	test_connect();
 	if (failures) {
 		fprintf(stderr, "%d check(s) failed\n", failures);
 		return 1;
 	}
-	printf("jcmfa_wire: all checks passed\n");
+	printf("jcmfa_wire: all checks passed (ECONNREFUSED read as on %s)\n",
+	       JCMFA_CONNREFUSED_MAY_BE_FULL ? "macOS" : "Linux");
 	return 0;
 }

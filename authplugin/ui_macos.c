@@ -260,7 +260,8 @@ static void cancel_abort(void)
  *   - given the keyboard: the code field is the window's first responder
  *     and the app is active, so the person can type at once;
  *   - bounded: authd waits for a mechanism's result with no timeout
- *     (apple-oss-distributions/Security, OSX/authd/agent.c), so a modal
+ *     (apple-oss-distributions/Security, OSX/authd/agent.c, agent_run:
+ *     dispatch_semaphore_wait(replyWaiter, DISPATCH_TIME_FOREVER)), so a modal
  *     nobody answers would hold the login window for good. It is aborted
  *     after timeout_s.
  */

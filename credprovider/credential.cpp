@@ -30,7 +30,7 @@ Credential::~Credential()
 
 HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD flags, bool elevation, const Settings &s,
                            bool remote, const wchar_t *domain, const wchar_t *user, const wchar_t *password,
-                           Credential **out)
+                           const wchar_t *notice, Credential **out)
 {
 	Credential *c = new (std::nothrow) Credential();
 	if (c == NULL)
@@ -59,6 +59,9 @@ HRESULT Credential::Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD flags,
 			c->user_[sizeof c->user_ / sizeof(wchar_t) - 1] = L'\0';
 		}
 	}
+	/* Why a remote logon was not taken (Provider::SetSerialization). */
+	if (notice != NULL)
+		c->SetMessage(notice);
 	*out = c;
 	return S_OK;
 }

@@ -20,7 +20,7 @@ public:
 	 * elevation: CredUI runs as SYSTEM, i.e. in consent.exe (surface uac). */
 	static HRESULT Create(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, DWORD flags, bool elevation, const Settings &s,
 	                      bool remote, const wchar_t *domain, const wchar_t *user, const wchar_t *password,
-	                      Credential **out);
+	                      const wchar_t *notice, Credential **out);
 
 	STDMETHODIMP QueryInterface(REFIID riid, void **ppv) override;
 	STDMETHODIMP_(ULONG) AddRef() override;

@@ -1,9 +1,11 @@
 /*
  * The filter: with MFA on for this device, LogonUI and CredUI show only
- * jcmfa's tile, so no other provider is a way around the code. It also
- * readdresses every RDP/NLA serialization to jcmfa's provider, MFA on or
- * off, so a client's saved or NLA credentials reach the daemon instead of
- * Windows' password provider (which would log them straight in).
+ * jcmfa's tile and the providers the admin keeps (KeepProviders), so no
+ * other provider is a way around the code. With MFA on it also
+ * readdresses an RDP client's password logon (NLA or saved credentials)
+ * to jcmfa's provider, unchanged but for the provider's class ID, so it
+ * reaches the daemon instead of Windows' password provider (which would
+ * log it straight in); see UpdateRemoteCredential for what it declines.
  */
 #ifndef JCMFA_FILTER_H
 #define JCMFA_FILTER_H

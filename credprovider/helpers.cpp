@@ -276,20 +276,23 @@ HRESULT PackKerbLogon(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *do
 	return S_OK;
 }
 
-static bool CopyOut(const BYTE *buf, ULONG len, const UNICODE_STRING *u, wchar_t *out, size_t cap)
+/* 0: copied; -1: malformed; -2: well-formed but longer than cap allows. */
+static int CopyOut(const BYTE *buf, ULONG len, const UNICODE_STRING *u, wchar_t *out, size_t cap)
 {
 	ULONG_PTR off = (ULONG_PTR)u->Buffer;
-	if (u->Length % sizeof(wchar_t) || u->Length / sizeof(wchar_t) >= cap)
-		return false;
+	if (u->Length % sizeof(wchar_t))
+		return -1;
 	if (u->Length == 0) {
 		out[0] = L'\0';
-		return true;
+		return 0;
 	}
 	if (off < sizeof(KERB_INTERACTIVE_UNLOCK_LOGON) || off > len || u->Length > len - off)
-		return false;
+		return -1;
+	if (u->Length / sizeof(wchar_t) >= cap)
+		return -2;
 	memcpy(out, buf + off, u->Length);
 	out[u->Length / sizeof(wchar_t)] = L'\0';
-	return wcslen(out) == u->Length / sizeof(wchar_t); /* no NUL inside a name */
+	return wcslen(out) == u->Length / sizeof(wchar_t) ? 0 : -1; /* no NUL inside a name */
 }
 
 HRESULT UnpackKerbLogon(const BYTE *buf, ULONG len, wchar_t *domain, wchar_t *user, wchar_t *password)
@@ -301,13 +304,33 @@ HRESULT UnpackKerbLogon(const BYTE *buf, ULONG len, wchar_t *domain, wchar_t *us
 	const KERB_INTERACTIVE_LOGON *l = &k.Logon;
 	if (l->MessageType != KerbInteractiveLogon && l->MessageType != KerbWorkstationUnlockLogon)
 		return E_INVALIDARG;
-	if (!CopyOut(buf, len, &l->LogonDomainName, domain, JCMFA_NAME_MAX + 1) ||
-	    !CopyOut(buf, len, &l->UserName, user, JCMFA_NAME_MAX + 1) ||
-	    !CopyOut(buf, len, &l->Password, password, JCMFA_SECRET_MAX + 1)) {
-		Wipe(password, (JCMFA_SECRET_MAX + 1) * sizeof(wchar_t));
-		Wipe(&k, sizeof k);
-		return E_INVALIDARG;
-	}
+	int d = CopyOut(buf, len, &l->LogonDomainName, domain, JCMFA_NAME_MAX + 1);
+	int u = CopyOut(buf, len, &l->UserName, user, JCMFA_NAME_MAX + 1);
+	int p = d == 0 && u == 0 ? CopyOut(buf, len, &l->Password, password, JCMFA_SECRET_MAX + 1) : -1;
 	Wipe(&k, sizeof k);
+	if (p != 0) {
+		Wipe(password, (JCMFA_SECRET_MAX + 1) * sizeof(wchar_t));
+		return p == -2 ? JCMFA_E_SECRET_TOO_LONG : E_INVALIDARG;
+	}
 	return S_OK;
+}
+
+LogonKind KindOfLogon(const BYTE *buf, ULONG len)
+{
+	KERB_LOGON_SUBMIT_TYPE t;
+	if (buf == NULL || len < sizeof t)
+		return LOGON_OTHER;
+	memcpy(&t, buf, sizeof t);
+	switch (t) {
+	case KerbInteractiveLogon:
+	case KerbWorkstationUnlockLogon:
+		return LOGON_PASSWORD;
+	case KerbSmartCardLogon:
+	case KerbSmartCardUnlockLogon:
+	case KerbCertificateLogon:
+	case KerbCertificateUnlockLogon:
+		return LOGON_CARD;
+	default:
+		return LOGON_OTHER;
+	}
 }

@@ -9,10 +9,20 @@
 
 #include "cp.h"
 
-/* Bounds for every string the DLL holds: Windows caps user names at 256
- * characters and interactive passwords well below that. */
+/* Bounds for every string the DLL holds. Windows caps user names at 256
+ * characters (UNLEN) and passwords at 256 (PWLEN, lmcons.h). A password
+ * can also reach the DLL already protected: an RDP client's password
+ * arrives through the filter as CredProtectW output (the sample's
+ * ProtectIfNecessaryAndCopyPassword comment), which is longer than the
+ * password it protects. Microsoft documents no size for that output
+ * (CredProtectW documentation: the caller asks for the size); it is a
+ * text encoding of the encrypted UTF-16 bytes, so for a 256-character
+ * password (514 bytes with the NUL, 528 padded to the 16-byte block of
+ * CryptProtectMemory) plus a header it stays near 1000 characters even at
+ * 6 bits a character. JCMFA_SECRET_MAX leaves twice that: a longer one is
+ * refused with a message (Provider::SetSerialization), never cut. */
 #define JCMFA_NAME_MAX 256
-#define JCMFA_SECRET_MAX 256
+#define JCMFA_SECRET_MAX 2048
 
 /* A user as typed (or as handed over by RDP), split for LSA and named for
  * the daemon. */
@@ -49,8 +59,25 @@ HRESULT NegotiatePackage(ULONG *id);
 HRESULT PackKerbLogon(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *domain, const wchar_t *user,
                       const wchar_t *password, BYTE **out, ULONG *outLen);
 
-/* The reverse, with every offset and length checked against len. */
+/* The reverse, with every offset and length checked against len:
+ * E_INVALIDARG for anything malformed, JCMFA_E_SECRET_TOO_LONG for a
+ * well-formed logon whose password exceeds JCMFA_SECRET_MAX. */
 HRESULT UnpackKerbLogon(const BYTE *buf, ULONG len, wchar_t *domain, wchar_t *user, wchar_t *password);
+#define JCMFA_E_SECRET_TOO_LONG HRESULT_FROM_WIN32(ERROR_INSUFFICIENT_BUFFER)
+
+/*
+ * What a serialization is, by its content: every KERB_*_LOGON structure
+ * starts with its KERB_LOGON_SUBMIT_TYPE (ntsecapi.h).
+ *   LOGON_PASSWORD  KerbInteractiveLogon (2) or KerbWorkstationUnlockLogon
+ *                   (7): a KERB_INTERACTIVE_UNLOCK_LOGON with a user name
+ *                   and password, what an RDP client with NLA sends;
+ *   LOGON_CARD      KerbSmartCardLogon (6), KerbSmartCardUnlockLogon (8),
+ *                   KerbCertificateLogon (13) or KerbCertificateUnlockLogon
+ *                   (15): a smart card (PIN and CSP data, no password);
+ *   LOGON_OTHER     anything else, or too short to tell.
+ */
+enum LogonKind { LOGON_OTHER, LOGON_PASSWORD, LOGON_CARD };
+LogonKind KindOfLogon(const BYTE *buf, ULONG len);
 
 /*
  * Who this code runs as, from the effective token: the thread's
@@ -74,11 +101,5 @@ Caller EffectiveCaller();
 /* The password as the sample's ProtectIfNecessaryAndCopyPassword hands it
  * to LSA: CoTaskMemAlloc'ed; see helpers.cpp. */
 HRESULT ProtectIfNecessary(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus, const wchar_t *pw, wchar_t **out);
-
-/* The filter marks a serialization it redirected from an RDP/NLA client so
- * the provider knows the login is remote even where SM_REMOTESESSION is not
- * yet set (and under test). */
-#define JCMFA_REMOTE_TAG "JCMFARDP"
-#define JCMFA_REMOTE_TAG_LEN 8
 
 #endif /* JCMFA_HELPERS_H */

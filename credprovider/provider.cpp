@@ -11,7 +11,7 @@ extern void DllRelease();
 
 Provider::Provider()
 	: ref_(1), cpus_(CPUS_INVALID), flags_(0), cred_(NULL), handedOver_(false), remote_(false), elevation_(false),
-	  inCred_(false)
+	  inCred_(false), notice_(NULL)
 {
 	DllAddRef();
 	domain_[0] = user_[0] = password_[0] = L'\0';
@@ -94,6 +94,7 @@ STDMETHODIMP Provider::SetUsageScenario(CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus,
 	flags_ = dwFlags;
 	elevation_ = elevation;
 	inCred_ = false;
+	notice_ = NULL;
 	DropCredential();
 	return S_OK;
 }
@@ -143,27 +144,64 @@ HRESULT Provider::SetCredUISerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SE
 	return E_INVALIDARG;
 }
 
+/*
+ * Logon and unlock: in LogonUI a serialization reaches a provider's
+ * SetSerialization when a remote client's credential is passed in (the
+ * SetSerialization documentation's remote-logon case), and it reaches ours
+ * only if our filter readdressed it (JcmfaFilter::UpdateRemoteCredential):
+ * anything addressed elsewhere is refused. So a logon handed over here is
+ * an RDP logon by where it came from, and is relayed as surface "rdp"
+ * (never unlock's exemption) whatever GetSystemMetrics(SM_REMOTESESSION)
+ * says; that check still marks typed logons in a remote session. It is
+ * read by its content alone (KindOfLogon), unchanged from what the client
+ * sent:
+ *  - a password logon: the tile goes straight to the code step with it;
+ *  - a smart card logon (the filter readdresses one only when KeepProviders
+ *    does not keep Windows' smart card provider): refused with a message,
+ *    the tile asks for user name, password and code;
+ *  - a password longer than JCMFA_SECRET_MAX (as protected by the client):
+ *    refused with a message, never cut, the user name kept;
+ *  - anything else: E_INVALIDARG, the tile starts empty.
+ */
 STDMETHODIMP Provider::SetSerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *pcpcs)
 {
 	if (cpus_ == CPUS_CREDUI)
 		return SetCredUISerialization(pcpcs);
 	if (pcpcs == NULL || pcpcs->rgbSerialization == NULL)
 		return E_INVALIDARG;
-	const BYTE *buf = pcpcs->rgbSerialization;
-	ULONG len = pcpcs->cbSerialization;
-	bool tagged = len >= JCMFA_REMOTE_TAG_LEN && memcmp(buf, JCMFA_REMOTE_TAG, JCMFA_REMOTE_TAG_LEN) == 0;
-	if (tagged) {
-		buf += JCMFA_REMOTE_TAG_LEN;
-		len -= JCMFA_REMOTE_TAG_LEN;
-	}
-	/* A logon serialization must be addressed to us (the filter does that). */
 	if (!IsEqualCLSID(pcpcs->clsidCredentialProvider, CLSID_JcmfaProvider))
 		return E_INVALIDARG;
 	ULONG pkg;
 	if (SUCCEEDED(NegotiatePackage(&pkg)) && pkg != pcpcs->ulAuthenticationPackage)
 		return E_INVALIDARG;
+	const BYTE *buf = pcpcs->rgbSerialization;
+	ULONG len = pcpcs->cbSerialization;
+	LogonKind kind = KindOfLogon(buf, len);
+	if (kind == LOGON_CARD) {
+		DropCredential();
+		domain_[0] = user_[0] = L'\0';
+		Wipe(password_, sizeof password_);
+		handedOver_ = false;
+		remote_ = true;
+		notice_ = L"Smart card sign-in is not enabled on this computer. Enter your user name and password; you will "
+		          L"then be asked for your verification code.";
+		return S_OK;
+	}
+	if (kind != LOGON_PASSWORD)
+		return E_INVALIDARG;
 	wchar_t domain[JCMFA_NAME_MAX + 1], user[JCMFA_NAME_MAX + 1], password[JCMFA_SECRET_MAX + 1];
 	HRESULT hr = UnpackKerbLogon(buf, len, domain, user, password);
+	if (hr == JCMFA_E_SECRET_TOO_LONG) {
+		DropCredential();
+		wcscpy(domain_, domain);
+		wcscpy(user_, user);
+		Wipe(password_, sizeof password_);
+		handedOver_ = false;
+		remote_ = true;
+		notice_ = L"The password sent by your remote desktop client is longer than this sign-in accepts. Enter your "
+		          L"password here.";
+		return S_OK;
+	}
 	if (FAILED(hr))
 		return hr;
 	if (user[0] == L'\0') {
@@ -175,7 +213,8 @@ STDMETHODIMP Provider::SetSerialization(const CREDENTIAL_PROVIDER_CREDENTIAL_SER
 	Wipe(password_, sizeof password_);
 	wcscpy(password_, password);
 	handedOver_ = true;
-	remote_ = tagged || GetSystemMetrics(SM_REMOTESESSION) != 0;
+	remote_ = true;
+	notice_ = NULL;
 	Wipe(password, sizeof password);
 	DropCredential();
 	return S_OK;
@@ -227,7 +266,7 @@ STDMETHODIMP Provider::GetCredentialCount(DWORD *pdwCount, DWORD *pdwDefault, BO
 	*pdwCount = (cpus_ == CPUS_CREDUI && (flags_ & CREDUIWIN_IN_CRED_ONLY) && !inCred_) ? 0 : 1;
 	/* A handed-over logon goes straight to GetSerialization, which asks
 	 * the daemon; it is "auto" only in not retyping the password. */
-	*pdwDefault = (handedOver_ || inCred_) ? 0 : CREDENTIAL_PROVIDER_NO_DEFAULT;
+	*pdwDefault = (handedOver_ || inCred_ || notice_) ? 0 : CREDENTIAL_PROVIDER_NO_DEFAULT;
 	*pbAutoLogonWithDefault = handedOver_ ? TRUE : FALSE;
 	return S_OK;
 }
@@ -243,7 +282,7 @@ STDMETHODIMP Provider::GetCredentialAt(DWORD dwIndex, ICredentialProviderCredent
 	if (cred_ == NULL) {
 		bool remote = remote_ || GetSystemMetrics(SM_REMOTESESSION) != 0;
 		HRESULT hr = Credential::Create(cpus_, flags_, elevation_, settings_, remote, domain_, user_[0] ? user_ : NULL,
-		                                handedOver_ ? password_ : NULL, &cred_);
+		                                handedOver_ ? password_ : NULL, notice_, &cred_);
 		if (FAILED(hr))
 			return hr;
 	}

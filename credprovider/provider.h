@@ -2,7 +2,9 @@
  * The provider: tells LogonUI/CredUI which scenarios jcmfa serves, describes
  * the fields, and hands out the one credential (tile). A serialization
  * handed in (RDP/NLA through the filter, or CredUI's prefill) becomes that
- * credential's user and password; it never skips the daemon.
+ * credential's user and password; it never skips the daemon. A remote
+ * smart card logon, or a password too long to hold, is refused with a
+ * message on the tile.
  */
 #ifndef JCMFA_PROVIDER_H
 #define JCMFA_PROVIDER_H
@@ -41,6 +43,8 @@ private:
 	bool remote_;
 	bool elevation_;  /* CPUS_CREDUI as SYSTEM (consent.exe): surface uac */
 	bool inCred_;     /* CPUS_CREDUI: SetSerialization brought a usable user */
+	/* A remote logon SetSerialization refused, and why (shown on the tile). */
+	const wchar_t *notice_;
 	wchar_t domain_[JCMFA_NAME_MAX + 1];
 	wchar_t user_[JCMFA_NAME_MAX + 1];
 	wchar_t password_[JCMFA_SECRET_MAX + 1];

@@ -5,7 +5,7 @@
  * "N passed, N failed", and the exit status is non-zero on any failure.
  *
  *   cp_harness.exe DLL register|unregister
- *   cp_harness.exe DLL mfa-on SECRET_ALICE SECRET_CAROL SECRET_DAVE
+ *   cp_harness.exe DLL mfa-on SECRET_ALICE SECRET_CAROL SECRET_DAVE SECRET_FRANK SECRET_GINA
  *   cp_harness.exe DLL mfa-off
  *   cp_harness.exe DLL down absent|impostor
  *   cp_harness.exe DLL uac off|on SECRET_ERIN   (the daemon's uac setting, set by the script)
@@ -35,6 +35,7 @@
 #include "fields.h"
 #include "guid.h"
 #include "helpers.h"
+#include "settings.h"
 #include "totp.h"
 
 #include <ntsecapi.h>
@@ -398,17 +399,30 @@ static void Release(IUnknown *u)
 /* An NLA serialization; preProtected: the client's password arrives
  * already protected, as an RDP client may send it (the sample's
  * ProtectIfNecessaryAndCopyPassword comment). */
-static BYTE *PackRemote(const wchar_t *domain, const wchar_t *user, ULONG *len, bool preProtected = false)
+static BYTE *PackRemote(const wchar_t *domain, const wchar_t *user, ULONG *len, bool preProtected = false,
+                        const wchar_t *password = kPassword)
 {
 	BYTE *b = NULL;
-	wchar_t prot[JCMFA_SECRET_MAX + 1], copy[64];
-	DWORD n = JCMFA_SECRET_MAX + 1;
-	wcscpy(copy, kPassword);
+	static wchar_t prot[4 * JCMFA_SECRET_MAX + 64], copy[JCMFA_SECRET_MAX + 1];
+	DWORD n = sizeof prot / sizeof prot[0];
+	wcscpy(copy, password);
 	if (preProtected)
 		StandInCredProtectW(FALSE, copy, (DWORD)wcslen(copy) + 1, prot, &n, NULL);
-	PackKerbLogon(CPUS_LOGON, domain, user, preProtected ? prot : kPassword, &b, len);
+	PackKerbLogon(CPUS_LOGON, domain, user, preProtected ? prot : password, &b, len);
 	return b;
 }
+
+/* Windows' own providers (SDK credentialprovider.h, and the two the SDK
+ * does not declare; credprovider/settings.cpp cites each). Written out
+ * here rather than taken from the DLL's table, so a wrong row there fails. */
+static const GUID kPasswordCP = {0x60b78e88, 0xead8, 0x445c, {0x9c, 0xfd, 0x0b, 0x87, 0xf7, 0x4e, 0xa6, 0xcd}};
+static const GUID kSmartcardCP = {0x8fd7e19c, 0x3bf7, 0x489b, {0xa7, 0x2c, 0x84, 0x6a, 0xb3, 0x67, 0x8c, 0x96}};
+static const GUID kSmartcardPin = {0x94596c7e, 0x3744, 0x41ce, {0x89, 0x3e, 0xbb, 0xf0, 0x91, 0x22, 0xf7, 0x6a}};
+static const GUID kSmartcardReader = {0x1b283861, 0x754f, 0x4022, {0xad, 0x47, 0xa5, 0xea, 0xaa, 0x61, 0x88, 0x94}};
+static const GUID kSmartcardWinRT = {0x1ee7337f, 0x85ac, 0x45e2, {0xa2, 0x3c, 0x37, 0xc7, 0x53, 0x20, 0x97, 0x69}};
+static const GUID kNgcCP = {0xd6886603, 0x9d2f, 0x4eb2, {0xb6, 0x67, 0x19, 0x71, 0x04, 0x1f, 0xa9, 0x6b}};
+static const GUID kWinBioCP = {0xbec09223, 0xb018, 0x416d, {0xa0, 0xac, 0x52, 0x39, 0x71, 0xb6, 0x39, 0xf5}};
+static const GUID kFidoCP = {0xf8a1793b, 0x7873, 0x4046, {0xb2, 0xa7, 0x1f, 0x31, 0x87, 0x47, 0xf4, 0x27}};
 
 static void FilterChecks(bool expectFiltered, const char *why)
 {
@@ -416,7 +430,7 @@ static void FilterChecks(bool expectFiltered, const char *why)
 	CHECK(f != NULL, "filter: created through DllGetClassObject");
 	if (f == NULL)
 		return;
-	GUID ids[3] = {kOther, CLSID_JcmfaProvider, kOther};
+	GUID ids[3] = {kOther, CLSID_JcmfaProvider, kPasswordCP};
 	BOOL allow[3] = {TRUE, TRUE, TRUE};
 	HRESULT hr = f->Filter(CPUS_LOGON, 0, ids, allow, 3);
 	if (expectFiltered)
@@ -429,28 +443,64 @@ static void FilterChecks(bool expectFiltered, const char *why)
 	f->Release();
 }
 
+/* The filter's answer to an RDP client's serialization in: readdressed
+ * (S_OK, the very bytes, a fresh buffer, only the class ID ours) or
+ * declined (E_NOTIMPL, out left zeroed). */
+static bool Readdressed(const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *in,
+                        CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *out, HRESULT *hrOut = NULL)
+{
+	memset(out, 0xab, sizeof *out); /* LogonUI's out structure is not ours to trust */
+	ICredentialProviderFilter *f = NewFilter();
+	HRESULT hr = f ? f->UpdateRemoteCredential(in, out) : E_FAIL;
+	Release(f);
+	if (hrOut)
+		*hrOut = hr;
+	return hr == S_OK && out->rgbSerialization != NULL && out->rgbSerialization != in->rgbSerialization &&
+	       out->cbSerialization == in->cbSerialization &&
+	       memcmp(out->rgbSerialization, in->rgbSerialization, in->cbSerialization) == 0 &&
+	       out->ulAuthenticationPackage == in->ulAuthenticationPackage &&
+	       IsEqualCLSID(out->clsidCredentialProvider, CLSID_JcmfaProvider);
+}
+
+static bool Declined(HRESULT hr, const CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *out)
+{
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION zero;
+	memset(&zero, 0, sizeof zero);
+	return hr == E_NOTIMPL && memcmp(out, &zero, sizeof zero) == 0;
+}
+
+static void FreeOut(CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *out)
+{
+	if (out->rgbSerialization && out->rgbSerialization != (BYTE *)(ULONG_PTR)0xabababababababab)
+		CoTaskMemFree(out->rgbSerialization);
+	memset(out, 0, sizeof *out);
+}
+
+/*
+ * An RDP logon with NLA as LogonUI runs it: UpdateRemoteCredential on the
+ * client's serialization, SetSerialization with the result, the default
+ * tile submitted at once, then (if required) the code. password is what
+ * the client sent (protected by it when preProtected); the serialization
+ * LogonUI gets must carry it, protected exactly once.
+ */
 static void RemoteLogin(const char *what, const wchar_t *user, const char *secret, bool expectCode,
-                        bool preProtected = false)
+                        bool preProtected = false, const wchar_t *password = kPassword, int codeOffset = 0)
 {
 	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
 	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
 	GetComputerNameW(host, &hn);
 	ULONG pkg = 0, len = 0;
 	NegotiatePackage(&pkg);
-	BYTE *b = PackRemote(host, user, &len, preProtected);
+	BYTE *b = PackRemote(host, user, &len, preProtected, password);
 	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION in = {pkg, kOther, len, b}, out;
-	memset(&out, 0, sizeof out);
-
-	ICredentialProviderFilter *f = NewFilter();
-	HRESULT hr = f ? f->UpdateRemoteCredential(&in, &out) : E_FAIL;
-	CHECK(hr == S_OK && IsEqualCLSID(out.clsidCredentialProvider, CLSID_JcmfaProvider),
-	      "%s: filter readdresses the NLA serialization to jcmfa's provider", what);
-	Release(f);
+	CHECK(Readdressed(&in, &out),
+	      "%s: the filter passes the NLA serialization on unchanged (%lu bytes, byte for byte, a fresh buffer), only "
+	      "the class ID now jcmfa's", what, (unsigned long)len);
 
 	ICredentialProvider *p = NewProvider(CPUS_LOGON);
 	CHECK(p && p->SetSerialization(&in) == E_INVALIDARG,
 	      "%s: a serialization for another provider is refused (it must come through the filter)", what);
-	hr = p ? p->SetSerialization(&out) : E_FAIL;
+	HRESULT hr = p ? p->SetSerialization(&out) : E_FAIL;
 	CHECK(hr == S_OK, "%s: provider takes the readdressed serialization (hr=0x%08lx)", what, (unsigned long)hr);
 	DWORD n = 0, def = 99;
 	BOOL autoLogon = FALSE;
@@ -462,8 +512,7 @@ static void RemoteLogin(const char *what, const wchar_t *user, const char *secre
 		CHECK(false, "%s: GetCredentialAt", what);
 		Release(p);
 		CoTaskMemFree(b);
-		if (out.rgbSerialization)
-			CoTaskMemFree(out.rgbSerialization);
+		FreeOut(&out);
 		return;
 	}
 	Outcome o;
@@ -475,15 +524,107 @@ static void RemoteLogin(const char *what, const wchar_t *user, const char *secre
 		          FieldState(c, FI_PASSWORD) == CPFS_HIDDEN,
 		      "%s: only the code is asked (user and password came through NLA)", what);
 		FreeOutcome(&o);
-		SetCode(c, CodeFor(secret, 0));
+		SetCode(c, CodeFor(secret, codeOffset));
 		Submit(c, &o);
 	}
-	CheckKerb(what, &o, host, user, kPassword, KerbInteractiveLogon);
+	CheckKerb(what, &o, host, user, password, KerbInteractiveLogon);
 	FreeOutcome(&o);
 	c->Release();
 	p->Release();
 	CoTaskMemFree(b);
-	CoTaskMemFree(out.rgbSerialization);
+	FreeOut(&out);
+}
+
+/* A KERB_CERTIFICATE_LOGON as an RDP client with a smart card sends it
+ * (ntsecapi.h; MessageType KerbCertificateLogon = 13): a PIN and CSP data,
+ * no password and, usually, no user name. */
+static BYTE *PackCard(ULONG *len)
+{
+	static const wchar_t pin[] = L"123456";
+	static const BYTE csp[] = {1, 2, 3, 4, 5, 6, 7, 8};
+	KERB_CERTIFICATE_LOGON k;
+	memset(&k, 0, sizeof k);
+	k.MessageType = KerbCertificateLogon;
+	ULONG total = sizeof k + sizeof pin - sizeof(wchar_t) + sizeof csp;
+	BYTE *b = (BYTE *)CoTaskMemAlloc(total);
+	k.Pin.Length = k.Pin.MaximumLength = sizeof pin - sizeof(wchar_t);
+	k.Pin.Buffer = (PWSTR)(ULONG_PTR)sizeof k;
+	k.CspDataLength = sizeof csp;
+	k.CspData = (PUCHAR)(ULONG_PTR)(sizeof k + k.Pin.Length);
+	memcpy(b, &k, sizeof k);
+	memcpy(b + sizeof k, pin, k.Pin.Length);
+	memcpy(b + sizeof k + k.Pin.Length, csp, sizeof csp);
+	*len = total;
+	return b;
+}
+
+/*
+ * A smart card over RDP (docs/windows.md, "RDP and NLA"). keptCard: the
+ * admin keeps Windows' smart card provider (KeepProviders), and the filter
+ * leaves the card logon to it; otherwise it comes to our tile, which
+ * refuses it with a message and asks for password and code instead.
+ */
+static void RemoteCard(const char *what, bool keptCard, const wchar_t *user, const char *secret, int codeOffset = 0)
+{
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
+	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
+	GetComputerNameW(host, &hn);
+	ULONG pkg = 0, len = 0;
+	NegotiatePackage(&pkg);
+	BYTE *b = PackCard(&len);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION in = {pkg, kSmartcardCP, len, b}, out;
+	HRESULT hr;
+	bool moved = Readdressed(&in, &out, &hr);
+	if (keptCard) {
+		CHECK(Declined(hr, &out),
+		      "%s: the filter leaves the smart card logon to Windows' smart card provider (E_NOTIMPL, out untouched; "
+		      "hr=0x%08lx)", what, (unsigned long)hr);
+		ICredentialProviderFilter *f = NewFilter();
+		GUID ids[4] = {kSmartcardCP, CLSID_JcmfaProvider, kPasswordCP, kSmartcardWinRT};
+		BOOL allow[4] = {TRUE, TRUE, TRUE, TRUE};
+		hr = f ? f->Filter(CPUS_LOGON, 0, ids, allow, 4) : E_FAIL;
+		CHECK(hr == S_OK && allow[0] && allow[1] && !allow[2] && allow[3],
+		      "%s: ... whose tiles stay visible, the password provider's does not", what);
+		Release(f);
+		FreeOut(&out);
+		CoTaskMemFree(b);
+		return;
+	}
+	CHECK(moved, "%s: the filter readdresses the smart card logon to jcmfa, unchanged but for the class ID (hr=0x%08lx)",
+	      what, (unsigned long)hr);
+	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	hr = p ? p->SetSerialization(&out) : E_FAIL;
+	DWORD n = 0, def = 99;
+	BOOL autoLogon = TRUE;
+	if (p)
+		p->GetCredentialCount(&n, &def, &autoLogon);
+	CHECK(hr == S_OK && n == 1 && def == 0 && !autoLogon,
+	      "%s: our tile takes it as a refusal: the default tile, not submitted (hr=0x%08lx auto=%d)", what,
+	      (unsigned long)hr, (int)autoLogon);
+	ICredentialProviderCredential *c = NULL;
+	if (p)
+		p->GetCredentialAt(0, &c);
+	CHECK(c && FieldState(c, FI_USER) != CPFS_HIDDEN && FieldState(c, FI_PASSWORD) != CPFS_HIDDEN &&
+	          FieldState(c, FI_CODE) == CPFS_HIDDEN && MessageContains(c, L"Smart card sign-in is not enabled"),
+	      "%s: the tile says smart card sign-in is not enabled and asks for user name and password", what);
+	if (c) {
+		Outcome o;
+		c->SetStringValue(FI_USER, user);
+		c->SetStringValue(FI_PASSWORD, kPassword);
+		Submit(c, &o);
+		CHECK(o.gsr == CPGSR_NO_CREDENTIAL_NOT_FINISHED && o.cs.rgbSerialization == NULL &&
+		          FieldState(c, FI_CODE) != CPFS_HIDDEN,
+		      "%s: typed instead, the code is asked (gsr=%d)", what, (int)o.gsr);
+		FreeOutcome(&o);
+		SetCode(c, CodeFor(secret, codeOffset));
+		Submit(c, &o);
+		CheckKerb(what, &o, host, user, kPassword, KerbInteractiveLogon);
+		FreeOutcome(&o);
+	}
+	Release(c);
+	Release(p);
+	FreeOut(&out);
+	CoTaskMemFree(b);
 }
 
 /* One CredUI provider with flags and, unless in is NULL, SetSerialization(in). */
@@ -765,7 +906,199 @@ static void LogoAndLabel()
 	Release(p);
 }
 
-static int MfaOn(const char *alice, const char *carol, const char *dave)
+/* What the filter declines (E_NOTIMPL, out untouched) while MFA is on:
+ * nothing, another package, content it does not know; and that a buffer
+ * with the tag versions before this one added is refused by the provider. */
+static void RemoteDeclines(const wchar_t *host)
+{
+	ULONG pkg = 0, len = 0;
+	NegotiatePackage(&pkg);
+	BYTE *b = PackRemote(host, L"carol", &len);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION out;
+	HRESULT hr;
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION otherPkg = {pkg + 1000, kOther, len, b};
+	Readdressed(&otherPkg, &out, &hr);
+	CHECK(Declined(hr, &out), "RDP: a serialization for another package is declined (hr=0x%08lx)", (unsigned long)hr);
+	FreeOut(&out);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION empty = {pkg, kOther, 0, NULL};
+	Readdressed(&empty, &out, &hr);
+	CHECK(Declined(hr, &out), "RDP: an empty serialization is declined (hr=0x%08lx)", (unsigned long)hr);
+	FreeOut(&out);
+	BYTE s4u[sizeof(KERB_INTERACTIVE_UNLOCK_LOGON)];
+	memset(s4u, 0, sizeof s4u);
+	KERB_LOGON_SUBMIT_TYPE t = KerbS4ULogon;
+	memcpy(s4u, &t, sizeof t);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION unknown = {pkg, kOther, sizeof s4u, s4u};
+	Readdressed(&unknown, &out, &hr);
+	CHECK(Declined(hr, &out), "RDP: a logon type jcmfa does not read (KerbS4ULogon) is declined (hr=0x%08lx)",
+	      (unsigned long)hr);
+	FreeOut(&out);
+
+	/* Before this version the filter prefixed "JCMFARDP"; no filter of
+	 * this DLL writes it, so such a buffer is just malformed. */
+	BYTE *tagged = (BYTE *)CoTaskMemAlloc(len + 8);
+	memcpy(tagged, "JCMFARDP", 8);
+	memcpy(tagged + 8, b, len);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION old = {pkg, CLSID_JcmfaProvider, len + 8, tagged};
+	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	hr = p ? p->SetSerialization(&old) : E_FAIL;
+	CHECK(hr == E_INVALIDARG, "RDP: a buffer with the old JCMFARDP tag is refused (hr=0x%08lx)", (unsigned long)hr);
+	Release(p);
+	CoTaskMemFree(tagged);
+	CoTaskMemFree(b);
+}
+
+/*
+ * Password length (helpers.h, JCMFA_SECRET_MAX): a 256-character password
+ * (PWLEN), protected by the client, fits and passes through unchanged; a
+ * protected password longer than the DLL holds is refused with a message,
+ * the user name kept, never cut. The stand-in's protection writes 4
+ * characters a character plus its marker (1047 for 256), more than
+ * CredProtectW's text encoding does.
+ */
+static void LongPasswords(const wchar_t *host, const char *frank)
+{
+	static wchar_t longPw[257];
+	for (int i = 0; i < 256; i++)
+		longPw[i] = (wchar_t)(L'a' + i % 26);
+	longPw[256] = L'\0';
+	RemoteLogin("frank over RDP, a 256-character password protected by the client", L"frank", frank, true, true,
+	            longPw);
+
+	static wchar_t huge[JCMFA_SECRET_MAX + 2];
+	wcscpy(huge, L"@@jcmfa-test-protected:");
+	for (size_t i = wcslen(huge); i < JCMFA_SECRET_MAX + 1; i++)
+		huge[i] = L'0';
+	huge[JCMFA_SECRET_MAX + 1] = L'\0';
+	ULONG pkg = 0, len = 0;
+	NegotiatePackage(&pkg);
+	BYTE *b = PackRemote(host, L"carol", &len, false, huge);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION in = {pkg, kOther, len, b}, out;
+	CHECK(Readdressed(&in, &out), "RDP, a %d-character protected password: readdressed unchanged (the filter "
+	      "does not judge lengths)", JCMFA_SECRET_MAX + 1);
+	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	HRESULT hr = p ? p->SetSerialization(&out) : E_FAIL;
+	DWORD n = 0, def = 99;
+	BOOL autoLogon = TRUE;
+	if (p)
+		p->GetCredentialCount(&n, &def, &autoLogon);
+	ICredentialProviderCredential *c = NULL;
+	if (p)
+		p->GetCredentialAt(0, &c);
+	wchar_t field[600] = L"";
+	LPWSTR v = NULL;
+	if (c && SUCCEEDED(c->GetStringValue(FI_USER, &v)) && v) {
+		wcsncpy(field, v, 599);
+		CoTaskMemFree(v);
+	}
+	wchar_t want[MAX_COMPUTERNAME_LENGTH + 16];
+	_snwprintf(want, sizeof want / sizeof(wchar_t), L"%ls\\carol", host);
+	CHECK(hr == S_OK && n == 1 && def == 0 && !autoLogon && c && FieldState(c, FI_PASSWORD) != CPFS_HIDDEN &&
+	          MessageContains(c, L"longer than this sign-in accepts") && wcscmp(field, want) == 0,
+	      "RDP, a %d-character protected password: refused with a message, user %s kept, the password asked "
+	      "(hr=0x%08lx auto=%d)", JCMFA_SECRET_MAX + 1, Narrow(field), (unsigned long)hr, (int)autoLogon);
+	Release(c);
+	Release(p);
+	FreeOut(&out);
+	CoTaskMemFree(b);
+}
+
+static void SetKeep(const wchar_t *multi, DWORD bytes, DWORD type = REG_MULTI_SZ)
+{
+	SetReg(L"KeepProviders", type, multi, bytes);
+}
+
+/* The filter at logon over every provider the harness knows; want[i]
+ * says which stay visible. */
+static void KeepCase(const char *what, const bool want[10])
+{
+	GUID ids[10] = {CLSID_JcmfaProvider, kPasswordCP, kSmartcardCP, kSmartcardPin, kSmartcardReader,
+	                kSmartcardWinRT,     kNgcCP,      kWinBioCP,    kFidoCP,       kOther};
+	static const char *names[10] = {"jcmfa", "Password", "Smartcard", "SmartcardPin", "SmartcardReader",
+	                                "SmartcardWinRT", "NGC", "WinBio", "FIDO", "other"};
+	CREDENTIAL_PROVIDER_USAGE_SCENARIO scen[3] = {CPUS_LOGON, CPUS_UNLOCK_WORKSTATION, CPUS_CREDUI};
+	ICredentialProviderFilter *f = NewFilter();
+	bool ok = f != NULL;
+	char got[200] = "";
+	for (CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus : scen) {
+		BOOL allow[10];
+		for (BOOL &a : allow)
+			a = TRUE;
+		if (f == NULL || f->Filter(cpus, 0, ids, allow, 10) != S_OK)
+			ok = false;
+		for (int i = 0; i < 10; i++) {
+			if ((allow[i] != FALSE) != want[i])
+				ok = false;
+			if (cpus == CPUS_LOGON && allow[i]) {
+				strcat(got, " ");
+				strcat(got, names[i]);
+			}
+		}
+	}
+	CHECK(ok, "KeepProviders %s: logon, unlock and CredUI show exactly the expected providers (shown:%s)", what, got);
+	Release(f);
+}
+
+/* KeepProviders (docs/windows.md): exactly the listed providers stay. */
+static void KeepProviders()
+{
+	const bool none[10] = {true, false, false, false, false, false, false, false, false, false};
+	KeepCase("unset", none);
+
+	const wchar_t ngcFido[] = L"NGC\0{F8A1793B-7873-4046-B2A7-1F318747F427}\0";
+	SetKeep(ngcFido, sizeof ngcFido);
+	const bool wantNgcFido[10] = {true, false, false, false, false, false, true, false, true, false};
+	KeepCase("= NGC, {F8A1793B-...} (FIDO by class ID)", wantNgcFido);
+
+	const wchar_t names[] = L"PasswordProvider\0smartcardprovider\0 WinBio \0";
+	SetKeep(names, sizeof names);
+	const bool wantNames[10] = {true, true, true, true, true, true, false, true, false, false};
+	KeepCase("= PasswordProvider, smartcardprovider (all four smart card providers), \" WinBio \"", wantNames);
+
+	const wchar_t sz[] = L"FIDO; d6886603-9d2f-4eb2-b667-1971041fa96b";
+	SetKeep(sz, sizeof sz, REG_SZ);
+	const bool wantSz[10] = {true, false, false, false, false, false, true, false, true, false};
+	KeepCase("REG_SZ \"FIDO; d6886603-...\" (NGC without braces)", wantSz);
+
+	/* Garbage keeps nothing more: near-misses of real entries included. */
+	const wchar_t junk[] = L"bogus\0Password\0PasswordProvider*\0{60b78e88-ead8-445c-9cfd-0b87f74ea6cd\0"
+	                       L"60b78e88ead8445c9cfd0b87f74ea6cd\0{60b78e88-ead8-445c-9cfd-0b87f74ea6cdX}\0"
+	                       L"{g0b78e88-ead8-445c-9cfd-0b87f74ea6cd}\0*\0{}\0";
+	SetKeep(junk, sizeof junk);
+	KeepCase("= garbage (nine malformed or near-miss entries)", none);
+	const wchar_t mixed[] = L"junk\0FIDO\0{zz}\0";
+	SetKeep(mixed, sizeof mixed);
+	const bool wantFido[10] = {true, false, false, false, false, false, false, false, true, false};
+	KeepCase("= junk, FIDO, {zz}: only FIDO", wantFido);
+	DWORD dw = 1;
+	SetKeep((const wchar_t *)&dw, sizeof dw, REG_DWORD);
+	KeepCase("as a REG_DWORD: nothing kept", none);
+	SetKeep(NULL, 0);
+}
+
+/* PipeTimeoutMs bounds (100..600000, docs/windows.md): settings.cpp's Load
+ * itself, linked into the harness. */
+static void PipeTimeoutBounds()
+{
+	struct {
+		DWORD set;
+		DWORD want;
+	} cases[] = {{0, 10000}, {99, 10000}, {100, 100}, {600000, 600000}, {600001, 10000}, {0xffffffff, 10000}};
+	for (auto &tc : cases) {
+		SetReg(L"PipeTimeoutMs", REG_DWORD, &tc.set, sizeof tc.set);
+		Settings s;
+		s.Load();
+		CHECK(s.pipeTimeoutMs == tc.want, "PipeTimeoutMs=%lu reads as %lu (want %lu)", (unsigned long)tc.set,
+		      (unsigned long)s.pipeTimeoutMs, (unsigned long)tc.want);
+	}
+	SetRegSz(L"PipeTimeoutMs", L"5000");
+	Settings s;
+	s.Load();
+	CHECK(s.pipeTimeoutMs == 10000, "PipeTimeoutMs as REG_SZ keeps the default");
+	SetReg(L"PipeTimeoutMs", REG_DWORD, NULL, 0);
+}
+
+static int MfaOn(const char *alice, const char *carol, const char *dave, const char *frank, const char *gina)
 {
 	/* The script points Pipe at its test agent; the daemon-absent checks
 	 * below change it, and mfa-off needs it back. */
@@ -856,7 +1189,26 @@ static int MfaOn(const char *alice, const char *carol, const char *dave)
 
 	/* RDP/NLA: only the code is asked, and it is asked. */
 	RemoteLogin("carol over RDP", L"carol", carol, true);
+	/* mstsc with saved credentials, reconnecting: the same serialization
+	 * again, and the code is asked again (the next time step: the last
+	 * one is spent). */
+	RemoteLogin("carol reconnects with saved credentials", L"carol", carol, true, false, kPassword, 1);
 	RemoteLogin("a known account over RDP (not required)", me, NULL, false);
+	RemoteDeclines(host);
+	LongPasswords(host, frank);
+
+	/* Smart card NLA, both decisions. */
+	RemoteCard("smart card over RDP, KeepProviders unset", false, L"gina", gina);
+	const wchar_t ngcOnly[] = L"NGC\0";
+	SetReg(L"KeepProviders", REG_MULTI_SZ, ngcOnly, sizeof ngcOnly);
+	RemoteCard("smart card over RDP, KeepProviders = NGC", false, L"alice", alice, 1);
+	const wchar_t card[] = L"SmartCardProvider\0";
+	SetReg(L"KeepProviders", REG_MULTI_SZ, card, sizeof card);
+	RemoteCard("smart card over RDP, KeepProviders = SmartCardProvider", true, NULL, NULL);
+	SetReg(L"KeepProviders", REG_MULTI_SZ, NULL, 0);
+
+	KeepProviders();
+	PipeTimeoutBounds();
 
 	/* An RDP client that sends its password already protected: passed on
 	 * as it came, not protected twice (CheckKerb unprotects once). */
@@ -940,6 +1292,23 @@ static int MfaOff()
 	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
 	GetComputerNameW(host, &hn);
 	FilterChecks(false, "MFA off");
+	{
+		ULONG pkg = 0, len = 0;
+		NegotiatePackage(&pkg);
+		BYTE *b = PackRemote(host, L"alice", &len);
+		CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION in = {pkg, kOther, len, b}, out;
+		HRESULT hr;
+		Readdressed(&in, &out, &hr);
+		CHECK(Declined(hr, &out), "MFA off: the filter leaves an RDP serialization to Windows (E_NOTIMPL, hr=0x%08lx)",
+		      (unsigned long)hr);
+		FreeOut(&out);
+		CoTaskMemFree(b);
+		const wchar_t fido[] = L"FIDO\0";
+		SetReg(L"KeepProviders", REG_MULTI_SZ, fido, sizeof fido);
+		const bool all[10] = {true, true, true, true, true, true, true, true, true, true};
+		KeepCase("= FIDO with MFA off (everything shown)", all);
+		SetReg(L"KeepProviders", REG_MULTI_SZ, NULL, 0);
+	}
 	Outcome o;
 	ICredentialProvider *p = NewProvider(CPUS_LOGON);
 	ICredentialProviderCredential *c = TypeLogin(p, L"alice", &o);
@@ -1058,12 +1427,14 @@ int wmain(int argc, wchar_t **argv)
 			dll, wcscmp(argv[2], L"register") == 0 ? "DllRegisterServer" : "DllUnregisterServer");
 		HRESULT hr = fn ? fn() : E_FAIL;
 		CHECK(hr == S_OK, "%s returns S_OK (0x%08lx)", Narrow(argv[2]), (unsigned long)hr);
-	} else if (wcscmp(argv[2], L"mfa-on") == 0 && argc == 6) {
-		char a[128], c[128], d[128];
+	} else if (wcscmp(argv[2], L"mfa-on") == 0 && argc == 8) {
+		char a[128], c[128], d[128], f[128], g[128];
 		WideCharToMultiByte(CP_UTF8, 0, argv[3], -1, a, sizeof a, NULL, NULL);
 		WideCharToMultiByte(CP_UTF8, 0, argv[4], -1, c, sizeof c, NULL, NULL);
 		WideCharToMultiByte(CP_UTF8, 0, argv[5], -1, d, sizeof d, NULL, NULL);
-		MfaOn(a, c, d);
+		WideCharToMultiByte(CP_UTF8, 0, argv[6], -1, f, sizeof f, NULL, NULL);
+		WideCharToMultiByte(CP_UTF8, 0, argv[7], -1, g, sizeof g, NULL, NULL);
+		MfaOn(a, c, d, f, g);
 	} else if (wcscmp(argv[2], L"mfa-off") == 0) {
 		MfaOff();
 	} else if (wcscmp(argv[2], L"uac") == 0 && argc == 5) {

@@ -100,12 +100,13 @@ secret() { # enroll USER and print the base32 secret from its otpauth URI
 	agent user enroll "$1" | grep -a -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2
 }
 ALICE=$(secret alice); CAROL=$(secret carol); DAVE=$(secret dave); BREAK=$(secret breakglass); ERIN=$(secret erin)
-for s in "$ALICE" "$CAROL" "$DAVE" "$BREAK" "$ERIN"; do
+FRANK=$(secret frank); GINA=$(secret gina)
+for s in "$ALICE" "$CAROL" "$DAVE" "$BREAK" "$ERIN" "$FRANK" "$GINA"; do
 	[ -n "$s" ] || { echo "FAIL enrollment printed no secret"; exit 1; }
 done
 
 note "cp_harness mfa-on"
-"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" mfa-on "$ALICE" "$CAROL" "$DAVE" || failures=$((failures + 1))
+"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" mfa-on "$ALICE" "$CAROL" "$DAVE" "$FRANK" "$GINA" || failures=$((failures + 1))
 
 note "cp_harness uac off (an elevation prompt, CredUI as SYSTEM; the daemon's uac setting is off by default)"
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" uac off "$ERIN" || failures=$((failures + 1))
@@ -122,6 +123,8 @@ agent device mfa disable >/dev/null
 
 note "the agent's audit log saw the DLL's logins"
 check "audit has a credprovider allow on surface rdp for carol" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a carol | grep -a -q rdp"
+check "audit has frank (long protected password over RDP) allowed on surface rdp" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a frank | grep -a allow | grep -a -q rdp"
+check "audit has gina (smart card refused, then typed) allowed on surface rdp" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a gina | grep -a allow | grep -a -q rdp"
 check "the DLL never sent a byte to the impostor on $LEGACY" sh -c "! grep -a -q spoke '$T/legacy.log'"
 check "the DLL never sent a byte to the impostor on the stale name" sh -c "! grep -a -q spoke '$T/stale.log'"
 kill $STALE_PID 2>/dev/null || true

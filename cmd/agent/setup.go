@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jcmfa/jcmfa/internal/credprovs"
 	"github.com/jcmfa/jcmfa/internal/sshsetup"
 	"github.com/jcmfa/jcmfa/internal/winsetup"
 )
@@ -59,7 +60,7 @@ Afterwards: reload sshd (systemctl reload ssh), then prove a login works with
 	f.StringVar(&o.Module, "module", "pam_jcmfa.so", "module name or path for the PAM line")
 	f.StringVar(&o.ModuleArgs, "module-args", "", "arguments for the PAM line, e.g. \"socket=/run/jcmfa/agent.sock timeout=10\"")
 	f.StringVar(&o.SSHD, "sshd", "/usr/sbin/sshd", "sshd binary used to validate")
-	setup.AddCommand(ssh, newSetupWindowsCmd())
+	setup.AddCommand(ssh, newSetupWindowsCmd(), newSetupKeepProvidersCmd())
 	return setup
 }
 
@@ -139,4 +140,88 @@ func printSetupOutcome(changed int, dryRun, undo bool, undone, next string) {
 	default:
 		fmt.Println(next)
 	}
+}
+
+func newSetupKeepProvidersCmd() *cobra.Command {
+	var clear, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "keep-providers [NAME|CLSID...] [--clear] [--dry-run]",
+		Short: "Windows: which other credential providers stay visible while MFA is on (each one a way around the code)",
+		Long: `With MFA on, the jcmfa filter hides every other credential provider at
+logon, unlock and in elevated CredUI. This writes the exceptions, the
+REG_MULTI_SZ value HKLM\` + winsetup.SettingsKey + ` ` + winsetup.KeepValue + `, which the
+credential provider reads each time LogonUI starts it.
+
+Each entry is a class ID ({8-4-4-4-12}) or one of these names:
+` + knownTable() + `
+Whoever can sign in with a kept provider skips the verification code there
+(a smart card or Windows Hello is a factor of its own; a kept password
+provider undoes jcmfa altogether); doctor warns about each. A smart card
+over RDP is left to Windows only while SmartCardProvider is kept.
+
+Every entry is checked as the credential provider reads it: one it would
+ignore refuses the whole list and nothing is written. With no entries,
+shows the current value; --clear removes it (only jcmfa's tile again).
+Needs an elevated prompt, except to show or with --dry-run.`,
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) == 0 && !clear {
+				values, split, err := winsetup.ReadKeepProviders()
+				if err != nil {
+					return err
+				}
+				kept, ignored := credprovs.Parse(values, split)
+				if len(kept) == 0 && len(ignored) == 0 {
+					fmt.Println("KeepProviders is not set: with MFA on, only jcmfa's tile is shown")
+				}
+				for _, k := range kept {
+					fmt.Println(describeKept(k))
+				}
+				for _, e := range ignored {
+					fmt.Printf("ignored %q: %v\n", e, winsetup.ErrBadKeepEntry)
+				}
+				return nil
+			}
+			if clear && len(args) > 0 {
+				return fmt.Errorf("--clear takes no entries")
+			}
+			before, err := winsetup.KeepProviders(args, dryRun)
+			if err != nil {
+				return err
+			}
+			verb := "wrote"
+			if dryRun {
+				verb = "would write"
+			}
+			if clear {
+				fmt.Printf("%s: no KeepProviders (was %q); with MFA on only jcmfa's tile is shown\n", map[string]string{"wrote": "removed", "would write": "would remove"}[verb], before)
+				return nil
+			}
+			fmt.Printf("%s HKLM\\%s %s = %q (was %q)\n", verb, winsetup.SettingsKey, winsetup.KeepValue, args, before)
+			for _, a := range args {
+				k, _ := credprovs.ParseEntry(a)
+				fmt.Println(describeKept(k))
+			}
+			fmt.Println("Each provider kept is a way to sign in without the verification code; jcmfa-agent doctor lists them.")
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&clear, "clear", false, "remove KeepProviders: only jcmfa's tile while MFA is on")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "check the entries and show the change without writing it")
+	return cmd
+}
+
+func describeKept(k credprovs.Kept) string {
+	what := k.What
+	if what == "" {
+		what = "a credential provider"
+	}
+	return fmt.Sprintf("keep %s: %s %v", k.Entry, what, k.CLSIDs)
+}
+
+func knownTable() string {
+	out := ""
+	for _, t := range credprovs.Table {
+		out += fmt.Sprintf("  %-18s %s  %s\n", t.Name, t.CLSID, t.What)
+	}
+	return out
 }

@@ -2,8 +2,12 @@ package doctor
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/jcmfa/jcmfa/internal/credprovs"
 )
 
 // Where Windows keeps what the logon checks read. The class IDs are
@@ -27,6 +31,13 @@ type LogonState struct {
 	DisableARSO bool
 	FailMode    string // HKLM\SOFTWARE\jcmfa FailMode, "" if unset
 	Excluded    []string
+	// KeepProviders as the DLL reads it (credprovider/settings.cpp): the
+	// strings of a REG_MULTI_SZ, or a REG_SZ's one string (KeepSplit: its
+	// entries are separated by ";" or ","). KeepBadType: the value exists
+	// with another type, which the DLL ignores.
+	KeepProviders []string
+	KeepSplit     bool
+	KeepBadType   bool
 }
 
 // ReadLogonState reads LogonState from this machine's registry.
@@ -39,9 +50,25 @@ func ReadLogonState() LogonState {
 	if k, err := registry.OpenKey(registry.LOCAL_MACHINE, settingsKey, registry.QUERY_VALUE|registry.WOW64_64KEY); err == nil {
 		s.FailMode, _, _ = k.GetStringValue("FailMode")
 		s.Excluded, _, _ = k.GetStringsValue("ExcludedAccounts")
+		s.KeepProviders, s.KeepSplit, s.KeepBadType = readKeep(k)
 		k.Close()
 	}
 	return s
+}
+
+func readKeep(k registry.Key) (values []string, split, badType bool) {
+	v, _, err := k.GetStringsValue("KeepProviders")
+	switch {
+	case err == nil:
+		return v, false, false
+	case errors.Is(err, registry.ErrNotExist):
+		return nil, false, false
+	case errors.Is(err, registry.ErrUnexpectedType):
+		if sz, _, err := k.GetStringValue("KeepProviders"); err == nil {
+			return []string{sz}, true, false
+		}
+	}
+	return nil, false, true
 }
 
 func keyExists(path string) bool {
@@ -100,6 +127,34 @@ func WindowsLogon(s LogonState) Report {
 			`reg add HKLM\SOFTWARE\jcmfa /v ExcludedAccounts /t REG_MULTI_SZ /d ".\breakglass" /f`})
 	default:
 		r = append(r, ok(area, "FailMode is secure; excluded (break-glass) accounts: "+joinNames(s.Excluded)))
+	}
+	return append(r, keepFindings(s)...)
+}
+
+// keepFindings: every provider KeepProviders leaves visible while MFA is
+// on is a way to sign in without the code, so each is a warning of its
+// own; entries the DLL ignores are warnings too (the admin meant
+// something by them).
+func keepFindings(s LogonState) Report {
+	const area = "logon"
+	const fix = "keep only what people need: jcmfa-agent setup keep-providers NAME... (or --clear)"
+	var r Report
+	if s.KeepBadType {
+		r = append(r, Finding{Warn, area, `HKLM\SOFTWARE\jcmfa KeepProviders is neither REG_MULTI_SZ nor REG_SZ: the credential provider ignores it and keeps no other provider`,
+			`reg delete HKLM\SOFTWARE\jcmfa /v KeepProviders /f, then: jcmfa-agent setup keep-providers NAME...`})
+	}
+	kept, ignored := credprovs.Parse(s.KeepProviders, s.KeepSplit)
+	for _, k := range kept {
+		what := k.What
+		if what == "" {
+			what = "a credential provider"
+		}
+		r = append(r, Finding{Warn, area, fmt.Sprintf("KeepProviders keeps %q (%s, %s) visible while MFA is on: whoever can sign in with it skips the verification code",
+			strings.Trim(k.Entry, " \t"), what, strings.Join(k.CLSIDs, " ")), fix})
+	}
+	for _, e := range ignored {
+		r = append(r, Finding{Warn, area, fmt.Sprintf("KeepProviders entry %q is neither a class ID ({8-4-4-4-12}) nor a known name (%s): the credential provider ignores it",
+			e, credprovs.Names()), fix})
 	}
 	return r
 }

@@ -90,3 +90,15 @@ var ErrWindowsOnly = errors.New("setup windows changes the Windows registry: run
 // ErrNotAdmin: writing HKLM was refused.
 var ErrNotAdmin = errors.New(`setup windows writes HKLM\` + PolicyKey + ` and HKLM\` + RecordKey +
 	`: access denied; run it from an elevated prompt (right-click the prompt, "Run as administrator")`)
+
+// SettingsKey is the credential provider's settings key (docs/windows.md,
+// "Settings"); KeepValue is the value KeepProviders writes there.
+const (
+	SettingsKey = `SOFTWARE\jcmfa`
+	KeepValue   = "KeepProviders"
+)
+
+// ErrBadKeepEntry: an entry the credential provider would ignore. The
+// command refuses the whole list rather than write something that keeps
+// less (or other) than the admin asked for.
+var ErrBadKeepEntry = errors.New("not a class ID ({8-4-4-4-12}) nor a known name")

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
+
+	"github.com/jcmfa/jcmfa/internal/credprovs"
 )
 
 // The agent is a 64-bit program, so these name the 64-bit view that
@@ -201,4 +204,72 @@ func writeErr(what string, err error) error {
 		return ErrNotAdmin
 	}
 	return fmt.Errorf("write %s: %w", what, err)
+}
+
+// KeepProviders writes HKLM\SOFTWARE\jcmfa KeepProviders (REG_MULTI_SZ)
+// as entries, in the order given, after checking each against the rule
+// the credential provider reads it by (credprovs.ParseEntry); any entry it
+// would ignore refuses the whole list and writes nothing. No entries
+// deletes the value. It returns what was there before (one string per
+// entry; a REG_SZ value's one string). With dryRun it only checks and
+// reads.
+func KeepProviders(entries []string, dryRun bool) (before []string, err error) {
+	var bad []string
+	for _, e := range entries {
+		if _, ok := credprovs.ParseEntry(e); !ok || strings.Trim(e, " \t") == "" {
+			bad = append(bad, fmt.Sprintf("%q", e))
+		}
+	}
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("KeepProviders %s: %w; known names: %s", strings.Join(bad, ", "), ErrBadKeepEntry, credprovs.Names())
+	}
+	before, _, err = ReadKeepProviders()
+	if err != nil || dryRun {
+		return before, err
+	}
+	k, _, err := registry.CreateKey(registry.LOCAL_MACHINE, SettingsKey, registry.QUERY_VALUE|registry.SET_VALUE|view)
+	if err != nil {
+		return before, writeErr(`HKLM\`+SettingsKey, err)
+	}
+	defer k.Close()
+	if len(entries) == 0 {
+		if err := k.DeleteValue(KeepValue); err != nil && !errors.Is(err, registry.ErrNotExist) {
+			return before, writeErr(`HKLM\`+SettingsKey+`\`+KeepValue, err)
+		}
+		return before, nil
+	}
+	clean := make([]string, len(entries))
+	for i, e := range entries {
+		clean[i] = strings.Trim(e, " \t")
+	}
+	if err := k.SetStringsValue(KeepValue, clean); err != nil {
+		return before, writeErr(`HKLM\`+SettingsKey+`\`+KeepValue, err)
+	}
+	return before, nil
+}
+
+// ReadKeepProviders reads KeepProviders as the credential provider does:
+// a REG_MULTI_SZ's strings, or a REG_SZ's one string (split: its entries
+// are separated by ";" or ","). Absent: nil.
+func ReadKeepProviders() (values []string, split bool, err error) {
+	k, err := registry.OpenKey(registry.LOCAL_MACHINE, SettingsKey, registry.QUERY_VALUE|view)
+	if errors.Is(err, registry.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf(`read HKLM\%s: %w`, SettingsKey, err)
+	}
+	defer k.Close()
+	v, _, err := k.GetStringsValue(KeepValue)
+	switch {
+	case err == nil:
+		return v, false, nil
+	case errors.Is(err, registry.ErrNotExist):
+		return nil, false, nil
+	case errors.Is(err, registry.ErrUnexpectedType):
+		if sz, _, err := k.GetStringValue(KeepValue); err == nil {
+			return []string{sz}, true, nil
+		}
+	}
+	return nil, false, fmt.Errorf(`HKLM\%s\%s is neither REG_MULTI_SZ nor REG_SZ: reg delete HKLM\%s /v %s /f`, SettingsKey, KeepValue, SettingsKey, KeepValue)
 }

@@ -392,3 +392,71 @@ func TestSecondSetupKeepsTheFirstRecord(t *testing.T) {
 		t.Fatalf("after undo: %v, want both absent as before the first setup", got)
 	}
 }
+
+// keepSnapshot saves HKLM\SOFTWARE\jcmfa KeepProviders, clears it, and
+// puts it back when the test ends.
+func keepSnapshot(t *testing.T) {
+	t.Helper()
+	k, _, err := registry.CreateKey(registry.LOCAL_MACHINE, SettingsKey, registry.QUERY_VALUE|registry.SET_VALUE|view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved, _, serr := k.GetStringsValue(KeepValue)
+	k.DeleteValue(KeepValue)
+	k.Close()
+	t.Cleanup(func() {
+		k, _, err := registry.CreateKey(registry.LOCAL_MACHINE, SettingsKey, registry.SET_VALUE|view)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer k.Close()
+		k.DeleteValue(KeepValue)
+		if serr == nil {
+			k.SetStringsValue(KeepValue, saved)
+		}
+	})
+}
+
+// setup keep-providers writes exactly the list the DLL reads, refuses a
+// list with any entry the DLL would ignore (writing nothing), and doctor
+// then warns once for each provider kept.
+func TestKeepProvidersWritesWhatTheDLLReads(t *testing.T) {
+	keepSnapshot(t)
+	if _, err := KeepProviders([]string{"NGC", " {F8A1793B-7873-4046-B2A7-1F318747F427} "}, true); err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := ReadKeepProviders(); v != nil {
+		t.Fatalf("dry run wrote %q", v)
+	}
+	if _, err := KeepProviders([]string{"NGC", " {F8A1793B-7873-4046-B2A7-1F318747F427} "}, false); err != nil {
+		t.Fatal(err)
+	}
+	v, split, err := ReadKeepProviders()
+	if err != nil || split || strings.Join(v, "|") != "NGC|{F8A1793B-7873-4046-B2A7-1F318747F427}" {
+		t.Fatalf("KeepProviders = %q split=%v %v", v, split, err)
+	}
+	warns := 0
+	for _, f := range doctor.WindowsLogon(doctor.ReadLogonState()) {
+		if f.Severity == doctor.Warn && strings.Contains(f.Problem, "KeepProviders keeps") {
+			warns++
+		}
+	}
+	if warns != 2 {
+		t.Errorf("doctor: %d KeepProviders warnings, want 2", warns)
+	}
+
+	before, err := KeepProviders([]string{"FIDO", "Password", "{zz}"}, false)
+	if !errors.Is(err, ErrBadKeepEntry) || !strings.Contains(err.Error(), `"Password", "{zz}"`) || before != nil {
+		t.Fatalf("a list with bad entries: %v (before %q), want ErrBadKeepEntry naming both", err, before)
+	}
+	if v, _, _ := ReadKeepProviders(); len(v) != 2 {
+		t.Fatalf("a refused list changed the value to %q", v)
+	}
+	if before, err := KeepProviders(nil, false); err != nil || len(before) != 2 {
+		t.Fatalf("clear: before %q, %v", before, err)
+	}
+	if v, _, err := ReadKeepProviders(); v != nil || err != nil {
+		t.Fatalf("after clear: %q %v", v, err)
+	}
+}

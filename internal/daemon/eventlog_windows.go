@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 
+	"golang.org/x/sys/windows/registry"
 	"golang.org/x/sys/windows/svc/eventlog"
 
 	"github.com/jcmfa/jcmfa/internal/store"
@@ -46,8 +47,18 @@ func auditSink(log *slog.Logger) (func(store.Event), func()) {
 	}, func() { l.Close() }
 }
 
-// InstallEventSource registers the source (service install).
+// eventLogKey is where Windows keeps the Application log's sources (and
+// where eventlog.Install writes).
+const eventLogKey = `SYSTEM\CurrentControlSet\Services\EventLog\Application`
+
+// InstallEventSource registers the source (service install). The MSI
+// registers the same values itself (packaging/windows/jcmfa.wxs), so an
+// existing source is not an error.
 func InstallEventSource() error {
+	if k, err := registry.OpenKey(registry.LOCAL_MACHINE, eventLogKey+`\`+EventSource, registry.QUERY_VALUE); err == nil {
+		k.Close()
+		return nil
+	}
 	return eventlog.InstallAsEventCreate(EventSource, eventlog.Error|eventlog.Warning|eventlog.Info)
 }
 

@@ -38,6 +38,13 @@ for k in 'Classes\CLSID\{6408080a-0f71-4bb3-a8b2-2b84cb503b9b}\InprocServer32' \
 done
 check "Registry: InprocServer32 points at the installed DLL ([#CredProvDll])" has Registry '[#CredProvDll]'
 check "Registry: ThreadingModel Apartment" has Registry 'ThreadingModel	Apartment'
+# The Event Log source, as eventlog.InstallAsEventCreate writes it (the
+# MSI never runs `jcmfa-agent service install`).
+EL='SYSTEM\CurrentControlSet\Services\EventLog\Application\jcmfa-agent\'
+check "Registry: Event Log source jcmfa-agent, CustomSource 1" has Registry "$EL	CustomSource	#1	Agent"
+check "Registry: ... EventMessageFile REG_EXPAND_SZ (#%) %SystemRoot%\System32\EventCreate.exe" \
+	has Registry "$EL	EventMessageFile	#%%SystemRoot%\System32\EventCreate.exe	Agent"
+check "Registry: ... TypesSupported 7 (error, warning, information)" has Registry "$EL	TypesSupported	#7	Agent"
 
 # wine's msiexec: report what it does, honestly, without failing the run on
 # a wine limitation; the table checks above are the gate.
@@ -49,6 +56,8 @@ echo "   msiexec /i exit status: $?"
 [ -f "$PF/jcmfa-agent.exe" ] && echo "   installed: $PF/jcmfa-agent.exe" || echo "   NOT installed: $PF/jcmfa-agent.exe"
 [ -f "$PF/jcmfa_credprov.dll" ] && echo "   installed: $PF/jcmfa_credprov.dll" || echo "   NOT installed: $PF/jcmfa_credprov.dll"
 "$WINE" reg query "$CP" /reg:64 >/dev/null 2>&1 && echo "   registered: credential provider key" || echo "   NOT registered: credential provider key"
+"$WINE" reg query 'HKLM\SYSTEM\CurrentControlSet\Services\EventLog\Application\jcmfa-agent' /reg:64 >/dev/null 2>&1 &&
+	echo "   registered: Event Log source jcmfa-agent" || echo "   NOT registered: Event Log source jcmfa-agent"
 echo "   service (wine sc query jcmfa-agent):"
 "$WINE" sc query jcmfa-agent 2>&1 | sed 's/^/     /' | tr -d '\r' | head -8
 echo "== wine msiexec /x"

@@ -484,7 +484,8 @@ static void FreeOut(CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION *out)
  * LogonUI gets must carry it, protected exactly once.
  */
 static void RemoteLogin(const char *what, const wchar_t *user, const char *secret, bool expectCode,
-                        bool preProtected = false, const wchar_t *password = kPassword, int codeOffset = 0)
+                        bool preProtected = false, const wchar_t *password = kPassword, int codeOffset = 0,
+                        CREDENTIAL_PROVIDER_USAGE_SCENARIO cpus = CPUS_LOGON)
 {
 	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
 	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
@@ -497,7 +498,7 @@ static void RemoteLogin(const char *what, const wchar_t *user, const char *secre
 	      "%s: the filter passes the NLA serialization on unchanged (%lu bytes, byte for byte, a fresh buffer), only "
 	      "the class ID now jcmfa's", what, (unsigned long)len);
 
-	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	ICredentialProvider *p = NewProvider(cpus);
 	CHECK(p && p->SetSerialization(&in) == E_INVALIDARG,
 	      "%s: a serialization for another provider is refused (it must come through the filter)", what);
 	HRESULT hr = p ? p->SetSerialization(&out) : E_FAIL;
@@ -527,12 +528,36 @@ static void RemoteLogin(const char *what, const wchar_t *user, const char *secre
 		SetCode(c, CodeFor(secret, codeOffset));
 		Submit(c, &o);
 	}
-	CheckKerb(what, &o, host, user, password, KerbInteractiveLogon);
+	CheckKerb(what, &o, host, user, password,
+	          cpus == CPUS_UNLOCK_WORKSTATION ? KerbWorkstationUnlockLogon : KerbInteractiveLogon);
 	FreeOutcome(&o);
 	c->Release();
 	p->Release();
 	CoTaskMemFree(b);
 	FreeOut(&out);
+}
+
+/* What the filter does with an RDP password logon when the daemon gives no
+ * answer: readdressed (fail closed: our tile then follows FailMode) unless
+ * the daemon is absent under FailMode=safe, the filter's one open case. */
+static void RemoteWhenDown(bool expectReaddressed, const char *why)
+{
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
+	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
+	GetComputerNameW(host, &hn);
+	ULONG pkg = 0, len = 0;
+	NegotiatePackage(&pkg);
+	BYTE *b = PackRemote(host, L"alice", &len);
+	CREDENTIAL_PROVIDER_CREDENTIAL_SERIALIZATION in = {pkg, kOther, len, b}, out;
+	HRESULT hr;
+	bool moved = Readdressed(&in, &out, &hr);
+	if (expectReaddressed)
+		CHECK(moved, "RDP (%s): the filter still readdresses the logon to jcmfa (hr=0x%08lx)", why, (unsigned long)hr);
+	else
+		CHECK(Declined(hr, &out), "RDP (%s): the filter leaves the logon to Windows (hr=0x%08lx)", why,
+		      (unsigned long)hr);
+	FreeOut(&out);
+	CoTaskMemFree(b);
 }
 
 /* A KERB_CERTIFICATE_LOGON as an RDP client with a smart card sends it
@@ -1207,6 +1232,12 @@ static int MfaOn(const char *alice, const char *carol, const char *dave, const c
 	RemoteCard("smart card over RDP, KeepProviders = SmartCardProvider", true, NULL, NULL);
 	SetReg(L"KeepProviders", REG_MULTI_SZ, NULL, 0);
 
+	/* Reconnecting to a locked remote session: LogonUI's scenario is
+	 * unlock, the daemon exempts unlock by default, and still the code is
+	 * asked, because a handed-over logon is surface rdp. */
+	RemoteLogin("gina reconnects to her locked remote session (CPUS_UNLOCK_WORKSTATION)", L"gina", gina, true, false,
+	            kPassword, 1, CPUS_UNLOCK_WORKSTATION);
+
 	KeepProviders();
 	PipeTimeoutBounds();
 
@@ -1344,6 +1375,7 @@ static int Down(bool expectImpostor)
 	Release(c);
 	Release(p);
 	FilterChecks(true, expectImpostor ? "impostor, failmode secure" : "daemon absent, failmode secure");
+	RemoteWhenDown(true, expectImpostor ? "impostor, failmode secure" : "daemon absent, failmode secure");
 
 	SetRegSz(L"FailMode", L"safe");
 	p = NewProvider(CPUS_LOGON);
@@ -1359,6 +1391,7 @@ static int Down(bool expectImpostor)
 	Release(c);
 	Release(p);
 	FilterChecks(expectImpostor, expectImpostor ? "impostor, failmode safe" : "daemon absent, failmode safe");
+	RemoteWhenDown(expectImpostor, expectImpostor ? "impostor, failmode safe" : "daemon absent, failmode safe");
 	SetRegSz(L"FailMode", NULL);
 	SetReg(L"PipeTimeoutMs", REG_DWORD, NULL, 0);
 	return 0;

@@ -85,7 +85,7 @@ type Options struct {
 }
 
 // ErrWindowsOnly is what every call returns on other systems.
-var ErrWindowsOnly = errors.New("setup windows changes the Windows registry: run it on the Windows machine, from an elevated prompt")
+var ErrWindowsOnly = errors.New("setup windows and setup keep-providers change the Windows registry: run them on the Windows machine, from an elevated prompt")
 
 // ErrNotAdmin: writing HKLM was refused.
 var ErrNotAdmin = errors.New(`setup windows writes HKLM\` + PolicyKey + ` and HKLM\` + RecordKey +

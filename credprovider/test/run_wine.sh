@@ -138,7 +138,9 @@ note "cp_harness down absent (stale name, no pipe behind it)"
 note "cp_harness down impostor (an impostor took the stale name $PUB)"
 impostor "$PUB" taken
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" down impostor || failures=$((failures + 1))
-check "the DLL reached the impostor on the stale name and hung up" grep -a -q silent "$T/taken.log"
+# The impostor writes its line once ReadFile sees the DLL hang up, which can
+# be after cp_harness has already returned: wait for it rather than race.
+check "the DLL reached the impostor on the stale name and hung up" wait_for 10 grep -a -q silent "$T/taken.log"
 check "... without sending it a byte" sh -c "! grep -a -q spoke '$T/taken.log'"
 check "the CLI refuses it too (not the process that published the name)" \
 	sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" settings 2>&1 | grep -a -q 'not the jcmfa service'"

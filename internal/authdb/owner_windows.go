@@ -1,0 +1,5 @@
+package authdb
+
+import "io/fs"
+
+func ownerOf(fs.FileInfo) (uint32, bool) { return 0, false }

@@ -66,6 +66,11 @@ func printSettings(raw json.RawMessage) error {
 	fmt.Fprintf(w, "code at unlock\t%s\n", enabled(s.UnlockRequiresCode))
 	fmt.Fprintf(w, "code at elevation (Windows UAC)\t%s\n", enabled(s.UACRequiresCode))
 	fmt.Fprintf(w, "in-band enrollment\t%s\n", enabled(s.InBandEnrollment))
+	drift := s.AuthDBDrift
+	if drift == "" {
+		drift = "repair"
+	}
+	fmt.Fprintf(w, "login-window rule drift (macOS)\t%s\n", drift)
 	return w.Flush()
 }
 
@@ -391,7 +396,7 @@ func printJSON(rows []json.RawMessage) error {
 
 func newSettingsCmd(c *cli) *cobra.Command {
 	var attempts, skew, enrollDays int
-	var lockout string
+	var lockout, drift string
 	var unlock, uac, inband bool
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -406,7 +411,11 @@ func newSettingsCmd(c *cli) *cobra.Command {
   --unlock-code B     also ask for a code when unlocking a session (default false)
   --uac-code B        also ask for a code at a Windows elevation prompt that asks
                       for credentials (surface uac; default false)
-  --inband-enroll B   offer TOTP setup inside SSH logins during the period (default true)`,
+  --inband-enroll B   offer TOTP setup inside SSH logins during the period (default true)
+  --authdb-drift M    macOS: when an OS update (or anything else) takes jcmfa:verify
+                      out of the login window's rule, "repair" puts it back with
+                      authdb.sh (default); "report" only logs and audits it, for
+                      Macs whose MDM owns system.login.console`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := map[string]string{}
@@ -432,6 +441,9 @@ func newSettingsCmd(c *cli) *cobra.Command {
 			if fl.Changed("inband-enroll") {
 				f["inband"] = strconv.FormatBool(inband)
 			}
+			if fl.Changed("authdb-drift") {
+				f["authdb_drift"] = drift
+			}
 			name := "settings.get"
 			if len(f) > 0 {
 				name = "settings.set"
@@ -455,6 +467,7 @@ func newSettingsCmd(c *cli) *cobra.Command {
 	fl.BoolVar(&unlock, "unlock-code", false, "ask for a code when unlocking a session")
 	fl.BoolVar(&uac, "uac-code", false, "ask for a code at a Windows elevation (UAC) credential prompt")
 	fl.BoolVar(&inband, "inband-enroll", true, "offer setup inside SSH logins during the enrollment period")
+	fl.StringVar(&drift, "authdb-drift", "repair", "macOS: repair or report when jcmfa:verify is gone from system.login.console")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -27,6 +27,9 @@ func newDoctorCmd(c *cli) *cobra.Command {
          a wrong code refuse the login
   files  the store, its key and the socket directory are root-only
   daemon the daemon answers, and TOTP (org) and MFA (device) are switched on
+  login  macOS (as root): jcmfa:verify is in system.login.console right after
+         builtin:authenticate,privileged, no other product's mechanism is
+         there unaccepted, and what the daemon's drift watch last found
 
 Exit status 1 when anything would bypass the second factor or lock people out.`,
 		Args: cobra.NoArgs,

@@ -1,9 +1,9 @@
-//go:build !windows
+//go:build !windows && !darwin
 
 package main
 
 import "github.com/jcmfa/jcmfa/internal/doctor"
 
 // platformFindings: sshd and PAM are checked by doctor itself on Linux;
-// macOS's login window is checked by the installer (packaging/macos).
+// macOS has its own (doctor_darwin.go).
 func platformFindings(*cli) doctor.Report { return nil }

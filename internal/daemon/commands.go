@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/authdb"
 	"github.com/jcmfa/jcmfa/internal/engine"
 	"github.com/jcmfa/jcmfa/internal/ipc"
 	"github.com/jcmfa/jcmfa/internal/store"
@@ -17,6 +18,8 @@ import (
 type Handler struct {
 	Engine *engine.Engine
 	Fleet  *FleetAgent // nil: no fleet commands (tests of the channel alone)
+	// AuthDB is the macOS login-window drift watch; nil elsewhere.
+	AuthDB *authdb.Watcher
 }
 
 // Login implements ipc.Handler.
@@ -57,6 +60,7 @@ var commands = map[string]command{
 	"policy.remove":  cmdPolicyRemove,
 	"policy.enable":  cmdPolicyEnable,
 	"audit":          cmdAudit,
+	"authdb.status":  cmdAuthDBStatus,
 }
 
 // Command implements ipc.Handler.
@@ -188,6 +192,11 @@ func cmdSettingsSet(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error 
 		}
 		what = append(what, "lockout="+d.String())
 		edits = append(edits, func(s *store.Settings) { s.Lockout = d })
+	}
+	if m, ok := f["authdb_drift"]; ok {
+		// Checked again, with the rest, by engine.ValidateSettings.
+		what = append(what, "authdb_drift="+m)
+		edits = append(edits, func(s *store.Settings) { s.AuthDBDrift = m })
 	}
 	for _, k := range []string{"unlock", "uac", "inband"} {
 		v, ok, err := f.boolean(k)

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/authdb"
 	"github.com/jcmfa/jcmfa/internal/devicekey"
 	"github.com/jcmfa/jcmfa/internal/engine"
 	"github.com/jcmfa/jcmfa/internal/ipc"
@@ -25,6 +26,14 @@ type Config struct {
 	Log      *slog.Logger
 	// Ready, if set, is called once the socket is listening.
 	Ready func()
+	// AuthDB is the macOS login-window rule the drift watch keeps
+	// jcmfa:verify in (docs/macos.md, "When an OS update takes the
+	// mechanism out"). nil: authdb.Default(), the installed authdb.sh on
+	// macOS under root, nothing to watch elsewhere. Tests give the
+	// script against stand-ins.
+	AuthDB authdb.System
+	// AuthDBInterval is how often the rule is checked; 0: every 5 minutes.
+	AuthDBInterval time.Duration
 }
 
 // Run serves until ctx is cancelled, then ends the open dialogues (each
@@ -92,6 +101,8 @@ func Run(ctx context.Context, cfg Config) error {
 	sink, closeSink := auditSink(cfg.Log)
 	defer closeSink()
 	eng.Sink = sink
+	watcher, stopWatch := watchAuthDB(ctx, cfg, st, eng)
+	defer stopWatch() // before the store closes
 	l, err := listen(ctx, cfg)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -99,7 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return fmt.Errorf("listen on %s: %w", cfg.Socket, err)
 	}
-	srv := ipc.NewServer(&Handler{Engine: eng, Fleet: fl}, cfg.Log, os.Geteuid())
+	srv := ipc.NewServer(&Handler{Engine: eng, Fleet: fl, AuthDB: watcher}, cfg.Log, os.Geteuid())
 	// On Windows the address is the pipe's real name when --socket is auto.
 	cfg.Log.Info("jcmfa daemon listening", "socket", l.Addr().String(), "store", st.Path())
 	// Under systemd: READY=1 now (logins queue in the listening socket

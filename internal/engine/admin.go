@@ -138,6 +138,8 @@ func ValidateSettings(s store.Settings) error {
 		return fmt.Errorf("skew must be 0 to 10 steps, not %d", s.Skew)
 	case s.EnrollDays < 1 || s.EnrollDays > 365:
 		return fmt.Errorf("enrollment period must be 1 to 365 days, not %d", s.EnrollDays)
+	case s.AuthDBDrift != "" && s.AuthDBDrift != "repair" && s.AuthDBDrift != "report":
+		return fmt.Errorf("authdb drift must be repair or report, not %q", s.AuthDBDrift)
 	}
 	return nil
 }

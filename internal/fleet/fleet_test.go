@@ -46,6 +46,10 @@ policies:
 			"f.yaml:17: policies.0.device_groups.0: no device group \"laptops\"",
 		}},
 	}
+	cases = append(cases, struct {
+		name, yaml string
+		want       []string
+	}{"AuthDBDrift", "version: 1\nsettings:\n  authdb_drift: off\n", []string{"f.yaml:3: settings.authdb_drift: authdb drift must be repair or report, not \"off\""}})
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseSpec("f.yaml", []byte(c.yaml), devices, nil)
@@ -120,4 +124,19 @@ func sealWithout(t *testing.T, e Enrollment, admin string) []byte {
 	jsonEncode(w, e)
 	w.Close()
 	return []byte(buf.String())
+}
+
+// settings.authdb_drift reaches the device's settings; omitted, the
+// device repairs (the default).
+func TestSpecAuthDBDrift(t *testing.T) {
+	for yaml, want := range map[string]string{"": "repair", "settings:\n  authdb_drift: report\n": "report"} {
+		s, err := ParseSpec("f.yaml", []byte("version: 1\n"+yaml), nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.settings()
+		if err != nil || st.AuthDBDrift != want {
+			t.Fatalf("%q: %q %v", yaml, st.AuthDBDrift, err)
+		}
+	}
 }

@@ -46,6 +46,9 @@ type SettingsSpec struct {
 	UnlockCode   *bool   `yaml:"unlock_code"`
 	UACCode      *bool   `yaml:"uac_code"` // Windows elevation prompts (surface uac)
 	InbandEnroll *bool   `yaml:"inband_enroll"`
+	// AuthDBDrift: macOS, when jcmfa:verify is gone from the login
+	// window's rule: repair (default) or report (the MDM owns the rule).
+	AuthDBDrift *string `yaml:"authdb_drift"`
 }
 
 // DeviceGroup names devices and switches MFA on for them.
@@ -202,8 +205,11 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 	}
 	if _, err := s.settings(); err != nil {
 		field := "settings"
-		if strings.HasPrefix(err.Error(), "lockout") {
+		switch {
+		case strings.HasPrefix(err.Error(), "lockout"):
 			field = "settings.lockout"
+		case strings.HasPrefix(err.Error(), "authdb drift"):
+			field = "settings.authdb_drift"
 		}
 		s.problem(probs, err.Error(), strings.Split(field, ".")...)
 	}
@@ -308,6 +314,9 @@ func (s *Spec) settings() (store.Settings, error) {
 	}
 	if c.InbandEnroll != nil {
 		st.InBandEnrollment = *c.InbandEnroll
+	}
+	if c.AuthDBDrift != nil {
+		st.AuthDBDrift = *c.AuthDBDrift
 	}
 	return st, engine.ValidateSettings(st)
 }

@@ -22,6 +22,11 @@ type Settings struct {
 	// prompt, consent.exe, that asks for credentials; docs/windows.md).
 	UACRequiresCode  bool `json:"uac_requires_code"`
 	InBandEnrollment bool `json:"inband_enrollment"` // offer setup at login during the period
+	// AuthDBDrift is what the macOS daemon does when jcmfa:verify is
+	// missing from or misplaced in system.login.console (an OS update
+	// replaced the rule): "repair" (put it back; "" reads as repair) or
+	// "report" (only log and audit: an MDM owns the rule). internal/authdb.
+	AuthDBDrift string `json:"authdb_drift,omitempty"`
 }
 
 // DefaultSettings are the safe defaults of a fresh device: nothing is
@@ -33,6 +38,7 @@ func DefaultSettings() Settings {
 		Skew:             1,
 		EnrollDays:       7,
 		InBandEnrollment: true,
+		AuthDBDrift:      "repair",
 	}
 }
 

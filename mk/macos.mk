@@ -7,12 +7,14 @@
 #                         layouts; both binaries checked with the LLVM tools (archs,
 #                         file type, exports, imports, syslog's binding)
 #   make test-authplugin  the plugin's C code on Linux against a real daemon
+#   make test-authdb      authdb.sh, the drift watch and doctor's login-window checks
+#                         against security/PlistBuddy stand-ins (root; also in make test)
 #   make macos-pkg        the .pkg: on a Mac only (packaging/macos/build-pkg.sh)
 
 MACOS_OUT = $(CURDIR)/bin/darwin
 MACOS_LIPO ?= $(shell command -v llvm-lipo || command -v llvm-lipo-14 || command -v llvm-lipo-15 || echo llvm-lipo)
 
-.PHONY: macos macos-agent macos-bundle check-macos test-authplugin macos-pkg
+.PHONY: macos macos-agent macos-bundle check-macos test-authplugin test-authdb macos-pkg
 
 macos: macos-agent macos-bundle
 
@@ -41,6 +43,11 @@ check-macos: macos
 # CI=1 turns a missing compiler or daemon build into a failure, not a skip.
 test-authplugin:
 	$(GO) test -count=1 -v ./authplugin/plugintest/
+
+# The same tests go test ./... runs in make test; this runs only them.
+test-authdb:
+	$(GO) test -count=1 ./internal/authdb/... ./internal/doctor/
+	$(GO) test -count=1 -run LoginWindowDrift ./internal/daemon/
 
 macos-pkg: macos
 	packaging/macos/build-pkg.sh $(MACOS_OUT) $(VERSION) $(CURDIR)/dist

@@ -3,10 +3,13 @@ package authdb_test
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jcmfa/jcmfa/internal/authdb"
 	"github.com/jcmfa/jcmfa/internal/authdb/authdbtest"
@@ -192,5 +195,44 @@ func TestInstallRefusesWithoutAnchor(t *testing.T) {
 	out, code := e.Run(t, nil, "install")
 	if code == 0 || !strings.Contains(out, "not found") || len(e.Written(t)) != 0 {
 		t.Fatalf("install without the anchor: exit %d, writes %q\n%s", code, e.Written(t), out)
+	}
+}
+
+// Writers take authdb.sh's lock: a remove (uninstall) waits while a
+// repair (the daemon) holds it, so the daemon cannot put the mechanism
+// back between remove's steps; a lock whose holder died is taken over.
+func TestWritersWaitForTheLock(t *testing.T) {
+	e := authdbtest.New(t, "14.0")
+	e.Run(t, nil, "install")
+	lock := filepath.Join(e.State, "authdb.lock")
+	holder := exec.Command("sleep", "60")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Process.Kill()
+	os.Mkdir(lock, 0o700)
+	os.WriteFile(filepath.Join(lock, "pid"), []byte(strconv.Itoa(holder.Process.Pid)), 0o600)
+	done := make(chan string, 1)
+	go func() { out, _ := e.Run(t, nil, "remove"); done <- out }()
+	select {
+	case out := <-done:
+		t.Fatalf("remove did not wait for the lock:\n%s", out)
+	case <-time.After(2 * time.Second):
+	}
+	if e.Rule(t).Index(authdb.Mechanism) < 0 {
+		t.Fatal("remove changed the rule while the lock was held")
+	}
+	holder.Process.Kill()
+	holder.Wait() // the holder is gone: its lock is stale
+	select {
+	case out := <-done:
+		if !strings.Contains(out, "restored") || e.Rule(t).Index(authdb.Mechanism) >= 0 {
+			t.Fatalf("remove after the holder died:\n%s", out)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("remove never took the stale lock")
+	}
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
+		t.Fatalf("the lock was left behind: %v", err)
 	}
 }

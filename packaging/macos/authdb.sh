@@ -203,15 +203,15 @@ place() {
 			exit 3
 		fi
 	fi
+	# No anchor means a rule shaped in a way we do not know (replaced by
+	# another product?): refuse rather than guess where a factor belongs.
+	grep -q -x -F "$ANCHOR" "$tmp/list" || die "$ANCHOR not found in $RIGHT; not adding $MECH (see docs/macos.md)"
 	# A rule with no jcmfa entry is the rule as it is without us (after an
 	# OS update, the new version's): that is the copy remove restores.
 	grep -q '^jcmfa:' "$tmp/list" || save_backup "$tmp/rule.plist" >/dev/null
 	# Our entries out, wherever they are, then one back in its place.
 	without_jcmfa "$tmp/rule.plist" "$tmp/list"
 	idx=$(grep -n -x -F "$ANCHOR" "$tmp/list" | head -1 | cut -d: -f1)
-	# No anchor means a rule shaped in a way we do not know (replaced by
-	# another product?): refuse rather than guess where a factor belongs.
-	[ -n "$idx" ] || die "$ANCHOR not found in $RIGHT; not adding $MECH (see docs/macos.md)"
 	# grep -n counts from 1, so idx is the array index right after the anchor.
 	"$PB" -c "Add :mechanisms:$idx string $MECH" "$tmp/rule.plist"
 	{ head -n "$idx" "$tmp/list"; echo "$MECH"; tail -n "+$((idx + 1))" "$tmp/list"; } >"$tmp/list.new"

@@ -38,8 +38,10 @@ func assertInPlace(t *testing.T, got authdbtest.Rule, want authdbtest.Rule) {
 // scope, keeps the rule's version, writes no other right, and a second
 // install changes nothing.
 func TestInstallInsertsAfterAuthenticate(t *testing.T) {
+	t.Parallel()
 	for _, fx := range authdbtest.Fixtures {
 		t.Run("macOS"+fx, func(t *testing.T) {
+			t.Parallel()
 			e := authdbtest.New(t, fx)
 			orig := e.Rule(t)
 			if out, code := e.Run(t, nil, "install"); code != 0 {
@@ -65,8 +67,10 @@ func TestInstallInsertsAfterAuthenticate(t *testing.T) {
 // Uninstall restores the rule saved before install, exactly; after an OS
 // update it keeps the new version's rule and takes out only jcmfa.
 func TestUninstallRestores(t *testing.T) {
-	for _, fx := range authdbtest.Fixtures {
+	t.Parallel()
+	for _, fx := range []string{"12.0", "15.0"} {
 		t.Run("macOS"+fx, func(t *testing.T) {
+			t.Parallel()
 			e := authdbtest.New(t, fx)
 			orig := e.Rule(t)
 			e.Run(t, nil, "backup") // the pkg's preinstall
@@ -86,6 +90,7 @@ func TestUninstallRestores(t *testing.T) {
 		})
 	}
 	t.Run("after an OS update", func(t *testing.T) {
+		t.Parallel()
 		e := authdbtest.New(t, "13.0")
 		e.Run(t, nil, "install")
 		e.OSUpdate(t, "14.0")
@@ -106,6 +111,7 @@ func TestUninstallRestores(t *testing.T) {
 // environment or file; what was accepted stays accepted for repair, and a
 // new one is refused again.
 func TestOtherPluginRefusesInstall(t *testing.T) {
+	t.Parallel()
 	// grahamgilbert/crypt's documented mechanism, after the anchor.
 	withCrypt := func(t *testing.T, fx string) *authdbtest.Env {
 		e := authdbtest.New(t, fx)
@@ -126,6 +132,7 @@ func TestOtherPluginRefusesInstall(t *testing.T) {
 		{name: "file", file: true},
 	} {
 		t.Run(yes.name, func(t *testing.T) {
+			t.Parallel()
 			e := withCrypt(t, "15.0")
 			before := e.Rule(t)
 			out, code := e.Run(t, nil, "install")
@@ -176,6 +183,7 @@ func TestOtherPluginRefusesInstall(t *testing.T) {
 // the default rules of macOS 12 to 15 has an "other" one (13.0's Platform
 // SSO PSSOAuthPlugin included).
 func TestAppleMechanismsAreNotOthers(t *testing.T) {
+	t.Parallel()
 	for _, fx := range authdbtest.Fixtures {
 		e := authdbtest.New(t, fx)
 		r, err := e.System(new(string)).Check(context.Background())
@@ -188,6 +196,7 @@ func TestAppleMechanismsAreNotOthers(t *testing.T) {
 // Without the anchor (a rule another product replaced wholesale) install
 // refuses and writes nothing.
 func TestInstallRefusesWithoutAnchor(t *testing.T) {
+	t.Parallel()
 	e := authdbtest.New(t, "14.0")
 	r := e.Rule(t)
 	r.Mechanisms = slices.DeleteFunc(r.Mechanisms, func(m string) bool { return m == authdb.Anchor })
@@ -202,6 +211,7 @@ func TestInstallRefusesWithoutAnchor(t *testing.T) {
 // repair (the daemon) holds it, so the daemon cannot put the mechanism
 // back between remove's steps; a lock whose holder died is taken over.
 func TestWritersWaitForTheLock(t *testing.T) {
+	t.Parallel()
 	e := authdbtest.New(t, "14.0")
 	e.Run(t, nil, "install")
 	lock := filepath.Join(e.State, "authdb.lock")

@@ -91,12 +91,14 @@ func (x *watched) audited() []store.Event {
 // the installer's own repair, writes one audit event and one error line,
 // and the rule ends as install would have left the new version's.
 func TestOSUpdateDriftIsRepaired(t *testing.T) {
+	t.Parallel()
 	for _, u := range []struct{ from, to string }{
 		{"12.0", "12.5"}, // a minor update: version 8 -> 9
 		{"12.5", "13.0"}, // 9 -> 10
 		{"13.0", "14.0"}, // 10 -> 11
 	} {
 		t.Run(u.from+"-"+u.to, func(t *testing.T) {
+			t.Parallel()
 			x := watch(t, u.from)
 			if st := x.w.Check(context.Background(), "start"); st.Drift != "" || st.Report.Drifted() {
 				t.Fatalf("freshly installed: %+v", st)
@@ -133,6 +135,7 @@ func TestOSUpdateDriftIsRepaired(t *testing.T) {
 // and audited once, and the rule is left as the update made it; the error
 // line is repeated no more than hourly.
 func TestOSUpdateDriftIsOnlyReported(t *testing.T) {
+	t.Parallel()
 	x := watch(t, "13.0")
 	x.mode = authdb.ReportOnly
 	x.e.OSUpdate(t, "14.0")
@@ -163,6 +166,7 @@ func TestOSUpdateDriftIsOnlyReported(t *testing.T) {
 // jcmfa:verify moved (after the session is set up) or doubled is put back
 // in its one place.
 func TestMisplacedMechanismIsRepaired(t *testing.T) {
+	t.Parallel()
 	x := watch(t, "15.0")
 	r := x.e.Rule(t)
 	r.Mechanisms = slices.DeleteFunc(r.Mechanisms, func(m string) bool { return m == authdb.Mechanism })
@@ -179,6 +183,7 @@ func TestMisplacedMechanismIsRepaired(t *testing.T) {
 // or when the postinstall held the mechanism back, there is nothing to
 // repair: the watch never adds the mechanism on its own.
 func TestRemovedIsNotDrift(t *testing.T) {
+	t.Parallel()
 	x := watch(t, "14.0")
 	if out, code := x.e.Run(t, nil, "remove"); code != 0 {
 		t.Fatalf("remove: %d\n%s", code, out)
@@ -196,6 +201,7 @@ func TestRemovedIsNotDrift(t *testing.T) {
 // the drift) is audited as repair-failed, naming the product, and the
 // rule is left alone.
 func TestRepairRefusedByOtherPluginIsReported(t *testing.T) {
+	t.Parallel()
 	x := watch(t, "14.0")
 	r := authdbtest.FixtureRule(t, "15.0")
 	r.Version = 12
@@ -216,6 +222,7 @@ func TestRepairRefusedByOtherPluginIsReported(t *testing.T) {
 // The loop: a check at start, and one as soon as the OS build changes,
 // well before the interval.
 func TestWatchChecksWhenTheBuildChanges(t *testing.T) {
+	t.Parallel()
 	x := watch(t, "13.0")
 	var mu sync.Mutex
 	build := "22A380"

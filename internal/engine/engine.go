@@ -357,6 +357,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	var v Verdict
 	var lockedNow, byFence bool
 	var lockedUntil time.Time
+	var nextCode time.Duration // a replay: how long until a code that is not
 	ev := loginEvent(req, Verdict{})
 	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		now := e.Now()
@@ -388,7 +389,14 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 				// unclean restart: not the person's failure.
 				v, byFence = Verdict{Deny, "replayed-code"}, true
 				ev.Detail = "refused by the fence after an unclean daemon restart"
-			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong), errors.Is(verr, totp.ErrReplayed):
+			case errors.Is(verr, totp.ErrReplayed):
+				// A code already used (a second session within the same
+				// time step) guesses nothing: refused, audited, and not
+				// counted toward the lockout (row D3).
+				v = Verdict{Deny, "replayed-code"}
+				nextCode = untilNextStep(now, p, in.State.LastStep)
+				ev.Detail = fmt.Sprintf("not counted; next code in %ds", ceilSeconds(nextCode))
+			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong):
 				st = policy.RecordFailure(st, in.Settings, now)
 				v = Verdict{Deny, failureReason(verr)}
 				lockedNow, lockedUntil = st.Locked, st.LockedUntil
@@ -414,7 +422,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	case v.Word == Deny && lockedNow:
 		conv.Error("Wrong verification code. Too many failed attempts: the account is now locked.")
 	case v.Reason == "replayed-code":
-		conv.Error("That code was already used. Wait for the next code and try again.")
+		conv.Error(replayMessage(nextCode))
 	case v.Reason == "bad-code-format":
 		conv.Error("That is not a verification code: enter the digits shown in your authenticator app.")
 	case v.Word == Deny && v.Reason == "wrong-code":

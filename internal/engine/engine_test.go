@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -187,7 +188,8 @@ func TestRightCodeAllowsOnce(t *testing.T) { // D1, D3
 	wantVerdict(t, v, Allow, "totp")
 	v, s := f.login("alice", code)
 	wantVerdict(t, v, Deny, "replayed-code")
-	if len(s.errs) != 1 || !strings.Contains(s.errs[0], "already used") {
+	// The clock is at hh:mm:10: the next code appears at hh:mm:30.
+	if len(s.errs) != 1 || !strings.Contains(s.errs[0], "already used") || !strings.Contains(s.errs[0], "in 20 seconds") {
 		t.Fatalf("errors shown: %q", s.errs)
 	}
 	f.clock = f.clock.Add(30 * time.Second)
@@ -680,5 +682,75 @@ func copyFile(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Issue 17, item 5: a person opens three sessions within one time step and
+// types the same code in each, the client retrying each prompt three times
+// (OpenSSH's NumberOfPasswordPrompts), and makes two typos. The replays
+// guess nothing: they are refused and audited, but only the typos count,
+// so the account is not locked.
+func TestReplaysDoNotCountTowardLockout(t *testing.T) { // D3
+	f := newFixture(t)
+	sec := f.enroll("alice")
+	f.must(f.eng.UpdateSettings("test", "", func(s *store.Settings) { s.AttemptLimit, s.Lockout = 5, 15*time.Minute }))
+	code := f.code(sec)
+	v, _ := f.login("alice", code)
+	wantVerdict(t, v, Allow, "totp")
+	for i := 0; i < 6; i++ {
+		f.clock = f.clock.Add(time.Second)
+		v, s := f.login("alice", code)
+		wantVerdict(t, v, Deny, "replayed-code")
+		want := fmt.Sprintf("in %d seconds", 20-(i+1))
+		if len(s.errs) != 1 || !strings.Contains(s.errs[0], want) {
+			t.Fatalf("replay %d at %s: errors %q, want %q", i+1, f.clock.Format("15:04:05"), s.errs, want)
+		}
+	}
+	for i := 0; i < 2; i++ {
+		v, _ = f.login("alice", wrongCode(f, sec))
+		wantVerdict(t, v, Deny, "wrong-code")
+	}
+	if r := f.status("alice"); r.Locked || r.Failures != 2 {
+		t.Fatalf("after 6 replays and 2 typos: locked=%v failures=%d, want unlocked with 2", r.Locked, r.Failures)
+	}
+	evs, _ := f.eng.Audit(100)
+	replays := 0
+	for _, ev := range evs {
+		if ev.Reason == "replayed-code" {
+			replays++
+			if !strings.Contains(ev.Detail, "not counted") {
+				t.Fatalf("replay audited without saying it was not counted: %+v", ev)
+			}
+		}
+	}
+	if replays != 6 {
+		t.Fatalf("%d replays audited, want 6", replays)
+	}
+	f.clock = f.clock.Add(30 * time.Second)
+	v, _ = f.login("alice", f.code(sec))
+	wantVerdict(t, v, Allow, "totp")
+}
+
+// The wait told after a replay: from the start of the step after the last
+// used one, never negative; a code ahead of the clock (skew) waits longer.
+func TestUntilNextStep(t *testing.T) { // D3
+	at := time.Date(2026, 11, 23, 12, 0, 10, 0, time.UTC)
+	step := totp.Step(at, 30)
+	for _, c := range []struct {
+		last int64
+		want time.Duration
+		msg  string
+	}{
+		{step, 20 * time.Second, "in 20 seconds"},
+		{step + 1, 50 * time.Second, "in 50 seconds"}, // the app ran ahead: step+1 was used
+		{step - 1, 0, "shows now"},                    // an old code: the current one works
+	} {
+		got := untilNextStep(at, totp.Default, c.last)
+		if got != c.want || !strings.Contains(replayMessage(got), c.msg) {
+			t.Errorf("last=step%+d: %v %q, want %v %q", c.last-step, got, replayMessage(got), c.want, c.msg)
+		}
+	}
+	if m := replayMessage(500 * time.Millisecond); !strings.Contains(m, "in 1 second:") {
+		t.Errorf("half a second rounds up to one: %q", m)
 	}
 }

@@ -28,6 +28,8 @@ type UserRow struct {
 	Failures     int        `json:"failures"`
 	Locked       bool       `json:"locked"`
 	LockedUntil  *time.Time `json:"locked_until,omitempty"`
+	// RecoveryCodes is how many unspent recovery codes the account has.
+	RecoveryCodes int `json:"recovery_codes"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -158,7 +160,10 @@ func (e *Engine) UserStatus(name string) (UserRow, error) {
 	err = e.Store.View(func(tx *store.Tx) error {
 		key := recordKey(tx, w)
 		in, err := e.input(tx, key, e.Now())
-		r = rowOf(in, key)
+		if err != nil {
+			return err
+		}
+		r, err = rowAt(tx, in, key)
 		return err
 	})
 	return r, err
@@ -229,7 +234,10 @@ func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row
 			}
 		}
 		in, err := e.input(tx, name, now)
-		row = rowOf(in, name)
+		if err != nil {
+			return err
+		}
+		row, err = rowAt(tx, in, name)
 		return err
 	})
 	return row, warnings, err
@@ -256,7 +264,10 @@ func (e *Engine) UnrequireUser(actor Actor, name string) (UserRow, error) {
 			return err
 		}
 		in, err := e.input(tx, name, e.Now())
-		row = rowOf(in, name)
+		if err != nil {
+			return err
+		}
+		row, err = rowAt(tx, in, name)
 		return err
 	})
 	return row, err
@@ -315,7 +326,9 @@ func (e *Engine) EnrollUser(actor Actor, name string, p totp.Params) (NewSecret,
 	return ns, warnings, err
 }
 
-func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User, *store.State, time.Time)) (UserRow, error) {
+// editState applies edit to name's records; each of also then runs in the
+// same transaction (e.g. revoking recovery codes at a reset).
+func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User, *store.State, time.Time), also ...func(*store.Tx, string) error) (UserRow, error) {
 	var row UserRow
 	ev := store.Event{Kind: kind}
 	_, name, err := e.target(name, &ev)
@@ -344,20 +357,28 @@ func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User
 		if err := tx.PutState(name, st); err != nil {
 			return err
 		}
+		for _, fn := range also {
+			if err := fn(tx, name); err != nil {
+				return err
+			}
+		}
 		in, err := e.input(tx, name, now)
-		row = rowOf(in, name)
+		if err != nil {
+			return err
+		}
+		row, err = rowAt(tx, in, name)
 		return err
 	})
 	return row, err
 }
 
-// ResetUser removes the user's secret and restarts the enrollment period,
-// so an expired user can enroll again.
+// ResetUser removes the user's secret and recovery codes and restarts the
+// enrollment period, so an expired user can enroll again.
 func (e *Engine) ResetUser(actor Actor, name string) (UserRow, error) {
 	return e.editState(actor, "reset", name, func(u *store.User, st *store.State, now time.Time) {
 		u.TOTP = nil
 		*st = store.State{PeriodStart: now}
-	})
+	}, (*store.Tx).DeleteRecovery)
 }
 
 // UnlockUser clears a lockout and the failure count.
@@ -399,7 +420,11 @@ func (e *Engine) ListUsers(fn func(UserRow) error) error {
 			if err != nil {
 				return err
 			}
-			return fn(rowOf(in, u.Name))
+			r, err := rowAt(tx, in, u.Name)
+			if err != nil {
+				return err
+			}
+			return fn(r)
 		})
 	})
 }

@@ -357,7 +357,8 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	var v Verdict
 	var lockedNow, byFence bool
 	var lockedUntil time.Time
-	var nextCode time.Duration // a replay: how long until a code that is not
+	var nextCode time.Duration // a replay: how long until the app shows a usable code
+	recoveryLeft := -1         // a recovery code was used: how many are left
 	ev := loginEvent(req, Verdict{})
 	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		now := e.Now()
@@ -397,8 +398,23 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 				nextCode = untilNextStep(now, p, in.State.LastStep)
 				ev.Detail = fmt.Sprintf("not counted; next code in %ds", ceilSeconds(nextCode))
 			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong):
+				// Only an answer the TOTP check refused, shaped like a
+				// recovery code, is looked up as one (recovery.go).
+				left, used, rerr := spendRecovery(tx, req.User, answer)
+				if rerr != nil {
+					return rerr
+				}
+				if used {
+					st = policy.RecordSuccess(st, 0)
+					v, recoveryLeft = Verdict{Allow, "recovery-code"}, left
+					ev.Detail = recoveryDetail(left)
+					break
+				}
 				st = policy.RecordFailure(st, in.Settings, now)
 				v = Verdict{Deny, failureReason(verr)}
+				if looksLikeRecovery(answer) {
+					v.Reason = "wrong-code"
+				}
 				lockedNow, lockedUntil = st.Locked, st.LockedUntil
 			default:
 				return verr
@@ -415,6 +431,8 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 	}
 	e.logEvent(ev, nil)
 	switch {
+	case v.Word == Allow && recoveryLeft >= 0:
+		conv.Info(recoveryMessage(recoveryLeft))
 	case byFence:
 		conv.Error("The login agent restarted after an unexpected stop and refuses the codes of the last minute or so. Wait for your app to show a new code, then try again.")
 	case v.Reason == "locked-out":

@@ -86,8 +86,17 @@ func (e *Engine) rekey(tx *store.Tx, from, to, detail string) (ev store.Event, m
 		return ev, false, err
 	}
 	hadState := tx.HasState(from)
+	rc, hadCodes, err := tx.Recovery(from)
+	if err != nil {
+		return ev, false, err
+	}
 	if err := tx.DeleteUser(from); err != nil {
 		return ev, false, err
+	}
+	if hadCodes {
+		if err := tx.PutRecovery(to, rc); err != nil {
+			return ev, false, err
+		}
 	}
 	if found {
 		u.Name = to

@@ -96,7 +96,7 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 
 func (s *Store) init() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketConfig, bucketUsers, bucketState, bucketPolicies, bucketAudit} {
+		for _, b := range [][]byte{bucketMeta, bucketConfig, bucketUsers, bucketState, bucketPolicies, bucketAudit, bucketRecovery} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -252,9 +252,13 @@ func (t *Tx) PutUser(u User) error {
 	return t.put(bucketUsers, []byte(u.Name), u)
 }
 
-// DeleteUser removes a user's configuration and living data.
+// DeleteUser removes a user's configuration and living data (recovery
+// codes included).
 func (t *Tx) DeleteUser(name string) error {
 	if err := t.tx.Bucket(bucketUsers).Delete([]byte(name)); err != nil {
+		return err
+	}
+	if err := t.DeleteRecovery(name); err != nil {
 		return err
 	}
 	return t.tx.Bucket(bucketState).Delete([]byte(name))

@@ -131,6 +131,9 @@ func printUser(raw json.RawMessage) error {
 		fmt.Fprintf(w, "enrolled\t%s\n", r.EnrolledAt.Local().Format(time.DateTime))
 	}
 	fmt.Fprintf(w, "failed attempts\t%d\n", r.Failures)
+	if r.Enrolled || r.RecoveryCodes > 0 {
+		fmt.Fprintf(w, "recovery codes\t%d left\n", r.RecoveryCodes)
+	}
 	return w.Flush()
 }
 
@@ -236,6 +239,7 @@ Run "user reset USER" first to replace an existing secret.`,
 		userCmd(c, "reset", "Remove USER's TOTP secret and restart their enrollment period", "user.reset"),
 		userCmd(c, "unlock", "Clear USER's lockout and failed attempts", "user.unlock"),
 		userCmd(c, "remove", "Delete everything jcmfa holds about USER", "user.remove"),
+		newUserRecoveryCmd(c),
 	)
 	return cmd
 }
@@ -263,7 +267,7 @@ func newUsersCmd(c *cli) *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "USER\tSTATUS\tREQUIRED BY\tFAILURES")
+			fmt.Fprintln(w, "USER\tSTATUS\tREQUIRED BY\tFAILURES\tRECOVERY CODES")
 			err := c.client().Stream("users.list", nil, printNote, func(raw json.RawMessage) error {
 				var r engine.UserRow
 				if err := json.Unmarshal(raw, &r); err != nil {
@@ -273,7 +277,7 @@ func newUsersCmd(c *cli) *cobra.Command {
 				if by == "" {
 					by = "-"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%d\n", r.User, r.StatusText, by, r.Failures)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\n", r.User, r.StatusText, by, r.Failures, r.RecoveryCodes)
 				return nil
 			})
 			w.Flush()

@@ -59,8 +59,8 @@ The daemon ("jcmfa-agent run", or the installed service) keeps every secret
 and policy in an encrypted store on this device and decides each login that a
 login surface (the PAM module, the macOS plugin, the Windows credential
 provider) relays to it. Every other command talks to the daemon over its
-local socket: admin commands need root, "enroll" and "status" work for any
-user about their own account.
+local socket: admin commands need root, "enroll", "status" and
+"recovery-codes" work for any user about their own account.
 
 Trial without installing (no root needed):
   jcmfa-agent run --state-dir ./trial/state --socket ./trial/agent.sock &
@@ -83,7 +83,7 @@ Trial without installing (no root needed):
 		newRunCmd(c), newServiceCmd(c),
 		newOrgCmd(c), newDeviceCmd(c), newUserCmd(c), newUsersCmd(c),
 		newPolicyCmd(c), newSettingsCmd(c), newAuditCmd(c),
-		newLoginCmd(c), newEnrollCmd(c), newStatusCmd(c),
+		newLoginCmd(c), newEnrollCmd(c), newStatusCmd(c), newRecoveryCmd(c),
 		newDoctorCmd(c), newSetupCmd(c), newTestLoginCmd(c),
 		newManCmd(c),
 		newFleetCmd(c),

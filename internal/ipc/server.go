@@ -449,6 +449,8 @@ func (s *Server) serveConn(ctx context.Context, wk *worker, cn conn, r *bufio.Re
 		ss.login(ctx, req, client)
 	case "ENROLL":
 		ss.enroll(ctx, req, client)
+	case "RECOVERY":
+		ss.recovery(ctx, req, client)
 	case "STATUS":
 		ss.status(ctx, req)
 	case "CMD":
@@ -548,26 +550,9 @@ func (ss *session) selfName(asked string) (string, error) {
 }
 
 func (ss *session) enroll(ctx context.Context, l Line, client string) {
-	if !ss.peer.Admin {
-		// Where it runs and from which terminal is the peer's word, and
-		// the audit must not carry a peer's word as fact: all the daemon
-		// knows is its uid (PeerUID) and that it used the channel. So its
-		// surface, service, rhost and tty are dropped unread.
-		l = Line{Verb: l.Verb, Fields: map[string]string{"user": l.Get("user")}}
-	}
-	if err := checkFields(l); err != nil {
-		ss.refuse("protocol", err.Error())
+	req, ok := ss.selfDialogue(l, client)
+	if !ok {
 		return
-	}
-	name, err := ss.selfName(l.Get("user"))
-	if err != nil {
-		ss.refuse("forbidden", err.Error())
-		return
-	}
-	req := ss.loginRequest(l, client)
-	req.User, req.Interactive = name, true
-	if req.Surface == "" {
-		req.Surface = "cli"
 	}
 	if !ss.peer.Privileged() {
 		uid := ss.peer.UID
@@ -580,6 +565,34 @@ func (ss *session) enroll(ctx context.Context, l Line, client string) {
 		ss.until = time.Now().Add(ss.s.UnprivEnrollTimeout)
 	}
 	ss.verdict(ss.s.Handler.Enroll(ctx, req, ss))
+}
+
+// selfDialogue reads the request of a dialogue a peer runs about its own
+// account (ENROLL, RECOVERY): an admin peer may name another account and
+// say where it runs. ok is false when the request was refused (answered).
+func (ss *session) selfDialogue(l Line, client string) (engine.LoginRequest, bool) {
+	if !ss.peer.Admin {
+		// Where it runs and from which terminal is the peer's word, and
+		// the audit must not carry a peer's word as fact: all the daemon
+		// knows is its uid (PeerUID) and that it used the channel. So its
+		// surface, service, rhost and tty are dropped unread.
+		l = Line{Verb: l.Verb, Fields: map[string]string{"user": l.Get("user")}}
+	}
+	if err := checkFields(l); err != nil {
+		ss.refuse("protocol", err.Error())
+		return engine.LoginRequest{}, false
+	}
+	name, err := ss.selfName(l.Get("user"))
+	if err != nil {
+		ss.refuse("forbidden", err.Error())
+		return engine.LoginRequest{}, false
+	}
+	req := ss.loginRequest(l, client)
+	req.User, req.Interactive = name, true
+	if req.Surface == "" {
+		req.Surface = "cli"
+	}
+	return req, true
 }
 
 func (ss *session) status(ctx context.Context, l Line) {

@@ -14,7 +14,10 @@ import (
 
 // UserRow is one account as admins see it (`user status`, `users`).
 type UserRow struct {
-	User         string     `json:"user"`
+	User string `json:"user"`
+	// RecoveryCodes is how many unspent recovery codes the account has.
+	RecoveryCodes int `json:"recovery_codes"`
+
 	Status       string     `json:"status"`
 	StatusText   string     `json:"status_text"`
 	Required     bool       `json:"required"`
@@ -28,8 +31,6 @@ type UserRow struct {
 	Failures     int        `json:"failures"`
 	Locked       bool       `json:"locked"`
 	LockedUntil  *time.Time `json:"locked_until,omitempty"`
-	// RecoveryCodes is how many unspent recovery codes the account has.
-	RecoveryCodes int `json:"recovery_codes"`
 }
 
 func timePtr(t time.Time) *time.Time {

@@ -33,4 +33,4 @@ bench: bench-deps
 	exit $$(cat bin/bench.rc)
 
 bench-micro:
-	$(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./internal/store ./internal/totp ./internal/engine
+	$(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./internal/store ./internal/totp ./internal/engine ./internal/recovery

@@ -127,3 +127,33 @@ func BenchmarkCheckCodeParallel(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkCheckWrongCode: the write half of a login with a wrong 6-digit
+// code, the path a recovery-code lookup sits on (issue 17): it must not
+// slow it, since only answers shaped like a recovery code are looked up.
+// The failure count is cleared every few logins so no account locks.
+func BenchmarkCheckWrongCode(b *testing.B) {
+	const users = 1000
+	var clock atomic.Int64
+	clock.Store(1_800_000_000)
+	e := benchEngine(b, users, &clock)
+	wrong := "000000"
+	if codeAt(b, 0) == wrong {
+		wrong = "111111"
+	}
+	i := 0
+	for b.Loop() {
+		req := LoginRequest{User: fmt.Sprintf("user%d", i%users), Surface: "ssh"}
+		if v := e.checkCode(req, silent{}, wrong, nil); v.Reason != "wrong-code" {
+			b.Fatalf("login %d: %v", i, v)
+		}
+		i++
+		if i%(users*4) == 0 {
+			b.StopTimer()
+			for u := range users {
+				e.UnlockUser("bench", fmt.Sprintf("user%d", u))
+			}
+			b.StartTimer()
+		}
+	}
+}

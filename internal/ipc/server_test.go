@@ -272,6 +272,10 @@ func init() {
 	report("status self", err)
 	v, err = c.Enroll("alice", answer{"123456"})
 	report("enroll other "+v.Word+" "+v.Reason, err)
+	v, err = c.Recovery("alice", 0, answer{"123456"})
+	report("recovery other "+v.Word+" "+v.Reason, err)
+	v, err = c.Recovery("", 0, answer{"123456"})
+	report("recovery self "+v.Word+" "+v.Reason, err)
 	os.Exit(0)
 }
 
@@ -308,6 +312,9 @@ func TestNonRootPeerCannotAdministerOrLogInOthers(t *testing.T) {
 		"status other: you (nobody) may only ask about your own account",
 		"status self: ok",
 		"enroll other deny forbidden: ok",
+		"recovery other deny forbidden: ok",
+		// nobody may ask for its own codes, and has no TOTP secret.
+		"recovery self deny not-enrolled: ok",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in peer output:\n%s", want, got)

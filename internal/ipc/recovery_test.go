@@ -1,3 +1,7 @@
+//go:build !windows
+
+// Over a Unix socket, like server_test.go (whose helpers it uses).
+
 package ipc_test
 
 import (

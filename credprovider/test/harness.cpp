@@ -1317,6 +1317,39 @@ static int MfaOn(const char *alice, const char *carol, const char *dave, const c
 	return 0;
 }
 
+/* Issue 17, item 1 (docs/policy.md, R4): a recovery code typed in the code
+ * field, as a person reads it off paper (upper case, with its dash), is
+ * relayed unchanged and logs in once; the second use gets the daemon's
+ * refusal. The field takes any text: nothing here checks for digits. */
+static int Recovery(const wchar_t *user, const wchar_t *code)
+{
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
+	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
+	GetComputerNameW(host, &hn);
+	for (int use = 1; use <= 2; use++) {
+		Outcome o;
+		ICredentialProvider *p = NewProvider(CPUS_LOGON);
+		ICredentialProviderCredential *c = TypeLogin(p, user, &o);
+		CHECK(c && o.gsr == CPGSR_NO_CREDENTIAL_NOT_FINISHED, "%s: use %d: the code is asked for", Narrow(user), use);
+		if (c) {
+			FreeOutcome(&o);
+			c->SetStringValue(FI_CODE, code);
+			Submit(c, &o);
+			if (use == 1)
+				CheckKerb("a recovery code", &o, host, user, kPassword, KerbInteractiveLogon);
+			else
+				CHECK(o.gsr == CPGSR_NO_CREDENTIAL_FINISHED && o.cs.rgbSerialization == NULL &&
+				          wcsstr(o.status, L"Wrong verification code"),
+				      "%s: the same recovery code again is refused with the daemon's message (gsr=%d status=%s)",
+				      Narrow(user), (int)o.gsr, Narrow(o.status));
+			FreeOutcome(&o);
+		}
+		Release(c);
+		Release(p);
+	}
+	return g_fail;
+}
+
 static int MfaOff()
 {
 	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
@@ -1474,6 +1507,8 @@ int wmain(int argc, wchar_t **argv)
 		char e[128];
 		WideCharToMultiByte(CP_UTF8, 0, argv[4], -1, e, sizeof e, NULL, NULL);
 		Uac(wcscmp(argv[3], L"on") == 0, e);
+	} else if (wcscmp(argv[2], L"recovery") == 0 && argc == 5) {
+		Recovery(argv[3], argv[4]);
 	} else if (wcscmp(argv[2], L"down") == 0 && argc == 4) {
 		Down(wcscmp(argv[3], L"impostor") == 0);
 	} else {

@@ -1493,6 +1493,8 @@ int wmain(int argc, wchar_t **argv)
 			dll, wcscmp(argv[2], L"register") == 0 ? "DllRegisterServer" : "DllUnregisterServer");
 		HRESULT hr = fn ? fn() : E_FAIL;
 		CHECK(hr == S_OK, "%s returns S_OK (0x%08lx)", Narrow(argv[2]), (unsigned long)hr);
+	} else if (wcscmp(argv[2], L"recovery") == 0 && argc == 5) {
+		Recovery(argv[3], argv[4]);
 	} else if (wcscmp(argv[2], L"mfa-on") == 0 && argc == 8) {
 		char a[128], c[128], d[128], f[128], g[128];
 		WideCharToMultiByte(CP_UTF8, 0, argv[3], -1, a, sizeof a, NULL, NULL);
@@ -1507,8 +1509,6 @@ int wmain(int argc, wchar_t **argv)
 		char e[128];
 		WideCharToMultiByte(CP_UTF8, 0, argv[4], -1, e, sizeof e, NULL, NULL);
 		Uac(wcscmp(argv[3], L"on") == 0, e);
-	} else if (wcscmp(argv[2], L"recovery") == 0 && argc == 5) {
-		Recovery(argv[3], argv[4]);
 	} else if (wcscmp(argv[2], L"down") == 0 && argc == 4) {
 		Down(wcscmp(argv[3], L"impostor") == 0);
 	} else {

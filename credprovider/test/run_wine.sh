@@ -108,6 +108,16 @@ done
 note "cp_harness mfa-on"
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" mfa-on "$ALICE" "$CAROL" "$DAVE" "$FRANK" "$GINA" || failures=$((failures + 1))
 
+note "cp_harness recovery (a recovery code in the code field, twice)"
+ROSA=$(secret rosa)
+RCODE=$(agent user recovery-codes rosa --count 2 | grep -a -o -E '^  [2-9a-z]{4}-[2-9a-z]{4}' | head -n1 | tr -d ' ' | tr a-z A-Z)
+if [ -z "$ROSA" ] || [ -z "$RCODE" ]; then
+	echo "FAIL user recovery-codes printed no code"; failures=$((failures + 1))
+else
+	"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" recovery rosa "$RCODE" || failures=$((failures + 1))
+	check "audit has rosa's allow recovery-code" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a rosa | grep -a -q recovery-code"
+fi
+
 note "cp_harness uac off (an elevation prompt, CredUI as SYSTEM; the daemon's uac setting is off by default)"
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" uac off "$ERIN" || failures=$((failures + 1))
 note "cp_harness uac on (after: jcmfa-agent settings --uac-code=true)"
@@ -116,16 +126,6 @@ check "settings shows the code at elevation enabled" sh -c "\"$WINE\" \"$BIN/jcm
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" uac on "$ERIN" || failures=$((failures + 1))
 agent settings --uac-code=false >/dev/null
 check "audit has erin on surface uac" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a erin | grep -a -q uac"
-
-note "cp_harness recovery (a recovery code in the code field, twice)"
-FRANK=$(secret frank)
-RCODE=$(agent user recovery-codes frank --count 2 | grep -a -o -E '^  [2-9a-z]{4}-[2-9a-z]{4}' | head -n1 | tr -d ' ' | tr a-z A-Z)
-if [ -z "$FRANK" ] || [ -z "$RCODE" ]; then
-	echo "FAIL user recovery-codes printed no code"; failures=$((failures + 1))
-else
-	"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" recovery frank "$RCODE" || failures=$((failures + 1))
-	check "audit has frank's allow recovery-code" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a frank | grep -a -q recovery-code"
-fi
 
 note "cp_harness mfa-off (after: jcmfa-agent device mfa disable)"
 agent device mfa disable >/dev/null

@@ -26,6 +26,7 @@ test                    util-linux                   unshare and nsenter: dirtes
 test                    ca-certificates              Go fetches the modules from proxy.golang.org over HTTPS
 test,bench,packages     openssh-server               a real sshd: sshdtest, the sshsetup tests (sshd -t/-T), test-packages, bench
 test,packages,systemd   openssh-client               ssh-keygen for the test host keys; ssh for test-packages and test-systemd
+test                    sudo                         sudotest: the real sudo binary asks for the code after setup sudo (its own pam_service per test user)
 test                    valgrind                     pamtest TestModuleUnderValgrind: leaks, errors and fds of whole logins
 test                    slapd                        dirtest: its own slapd serving a case-insensitive directory
 test                    nslcd                        dirtest: nslcd in a private mount namespace, pointed at that slapd

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jcmfa/jcmfa/internal/engine"
+	"github.com/jcmfa/jcmfa/internal/policy"
 	"github.com/jcmfa/jcmfa/internal/store"
 )
 
@@ -126,6 +127,9 @@ func printUser(raw json.RawMessage) error {
 	if r.Required {
 		req = "yes (" + strings.Replace(r.RequiredBy, "policy:", "policy ", 1) + ")"
 	}
+	if r.Required && len(r.Surfaces) > 0 && r.RequiredBy == "user" {
+		req += " on " + strings.Join(r.Surfaces, ",")
+	}
 	fmt.Fprintf(w, "required\t%s\n", req)
 	if r.EnrolledAt != nil {
 		fmt.Fprintf(w, "enrolled\t%s\n", r.EnrolledAt.Local().Format(time.DateTime))
@@ -171,6 +175,7 @@ func newUserCmd(c *cli) *cobra.Command {
 
 	var days int
 	var forced, pre bool
+	var reqSurfaces []string
 	require := &cobra.Command{
 		Use:   "require USER",
 		Short: "Require MFA of USER",
@@ -181,7 +186,10 @@ setting, 7 days) during which they are not asked for a code and are offered
 setup at SSH logins; when it ends they are refused until an admin runs
 "user reset". --forced leaves no period: setup is required at the next login.
 The period starts now for an existing account, or at the account's first
-login when the name is not known yet or --pre-enroll is given.`,
+login when the name is not known yet or --pre-enroll is given.
+--surfaces ssh,rdp asks only on those surfaces (default: every surface;
+requiring again replaces the scope). Surfaces: ` + strings.Join(policy.Surfaces, ", ") + `.
+unlock and uac still ask only with settings --unlock-code / --uac-code.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			f := map[string]string{"user": args[0]}
@@ -194,6 +202,9 @@ login when the name is not known yet or --pre-enroll is given.`,
 			if pre {
 				f["pre"] = "1"
 			}
+			if len(reqSurfaces) > 0 {
+				f["surfaces"] = strings.Join(reqSurfaces, ",")
+			}
 			rows, err := c.call("user.require", f)
 			if err != nil {
 				return err
@@ -204,6 +215,7 @@ login when the name is not known yet or --pre-enroll is given.`,
 	require.Flags().IntVar(&days, "enroll-days", 0, "enrollment period in days, 1-365 (default: the device setting)")
 	require.Flags().BoolVar(&forced, "forced", false, "no enrollment period: the user must set up TOTP at the next login")
 	require.Flags().BoolVar(&pre, "pre-enroll", false, "start the enrollment period at the account's first login, not now")
+	require.Flags().StringSliceVar(&reqSurfaces, "surfaces", nil, "require only on these surfaces (comma-separated; default all)")
 
 	var alg string
 	var digits, period int
@@ -291,13 +303,15 @@ func newUsersCmd(c *cli) *cobra.Command {
 func newPolicyCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{Use: "policy", Short: "Conditional policies: require MFA of all users or of groups"}
 	var all, disabled bool
-	var groups, exclude []string
+	var groups, exclude, surfaces []string
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a policy requiring MFA of all users (--all) or of members of --groups",
 		Long: `Add a conditional policy. It requires MFA of every user (--all) or of the
 members of --groups, except members of --exclude. Group membership is read
-from the OS at each login, so the policy follows the OS groups.`,
+from the OS at each login, so the policy follows the OS groups. --surfaces
+ssh,rdp scopes it to those surfaces (default: every surface); a user's own
+requirement and every policy in scope add up. Surfaces: ` + strings.Join(policy.Surfaces, ", ") + `.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			f := map[string]string{"name": args[0], "groups": strings.Join(groups, ","), "exclude": strings.Join(exclude, ",")}
@@ -306,6 +320,9 @@ from the OS at each login, so the policy follows the OS groups.`,
 			}
 			if disabled {
 				f["enabled"] = "0"
+			}
+			if len(surfaces) > 0 {
+				f["surfaces"] = strings.Join(surfaces, ",")
 			}
 			rows, err := c.call("policy.add", f)
 			if err != nil {
@@ -318,6 +335,7 @@ from the OS at each login, so the policy follows the OS groups.`,
 	add.Flags().StringSliceVar(&groups, "groups", nil, "apply to members of these groups (comma-separated)")
 	add.Flags().StringSliceVar(&exclude, "exclude", nil, "never apply to members of these groups")
 	add.Flags().BoolVar(&disabled, "disabled", false, "add the policy switched off")
+	add.Flags().StringSliceVar(&surfaces, "surfaces", nil, "apply only on these surfaces (comma-separated; default all)")
 
 	var asJSON bool
 	list := &cobra.Command{
@@ -363,7 +381,7 @@ from the OS at each login, so the policy follows the OS groups.`,
 
 func printPolicies(rows []json.RawMessage) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tNAME\tSTATUS\tAPPLIES TO\tEXCEPT")
+	fmt.Fprintln(w, "ID\tNAME\tSTATUS\tAPPLIES TO\tEXCEPT\tSURFACES")
 	for _, raw := range rows {
 		var p store.Policy
 		if err := json.Unmarshal(raw, &p); err != nil {
@@ -381,7 +399,11 @@ func printPolicies(rows []json.RawMessage) error {
 		if !p.Enabled {
 			st = "off"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, st, to, ex)
+		sf := strings.Join(p.Surfaces, ",")
+		if sf == "" {
+			sf = "all"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", p.ID, p.Name, st, to, ex, sf)
 	}
 	return w.Flush()
 }

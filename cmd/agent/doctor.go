@@ -25,6 +25,8 @@ func newDoctorCmd(c *cli) *cobra.Command {
          GSSAPI) skips PAM and so the code
   pam    whether pam_jcmfa is in the sshd auth stack with a control that makes
          a wrong code refuse the login
+  sudo   whether sudo asks for the code (setup sudo): not protected, protected,
+         or a sufficient module before pam_jcmfa that ends the stack first
   files  the store, its key and the socket directory are root-only
   daemon the daemon answers, and TOTP (org) and MFA (device) are switched on
   login  macOS (as root): jcmfa:verify is in system.login.console right after
@@ -45,6 +47,7 @@ Exit status 1 when anything would bypass the second factor or lock people out.`,
 					r = append(r, doctor.SSHD(string(out))...)
 				}
 				r = append(r, doctor.PAM(pamDir, service)...)
+				r = append(r, doctor.Sudo(pamDir)...)
 			}
 			r = append(r, platformFindings(c)...)
 			r = append(r, doctor.Files(stateDir, c.socket)...)

@@ -80,7 +80,7 @@ that runs a trial daemon).`,
 			return finishDialogue(c.client().Login(req, t))
 		},
 	}
-	cmd.Flags().StringVar(&surface, "surface", "console", "login surface: ssh, console, gui, rdp, unlock or uac")
+	cmd.Flags().StringVar(&surface, "surface", "console", "login surface: ssh, console, sudo, gui, rdp, unlock or uac")
 	cmd.Flags().StringVar(&code, "code", "", "answer the code prompt with CODE (non-interactive; no in-band enrollment)")
 	cmd.Flags().StringVar(&service, "service", "jcmfa-agent", "service name recorded in the audit log")
 	cmd.Flags().StringVar(&rhost, "rhost", "", "remote host recorded in the audit log")

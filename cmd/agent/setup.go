@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jcmfa/jcmfa/internal/credprovs"
 	"github.com/jcmfa/jcmfa/internal/sshsetup"
+	"github.com/jcmfa/jcmfa/internal/sudosetup"
 	"github.com/jcmfa/jcmfa/internal/winsetup"
 )
 
@@ -60,8 +62,67 @@ Afterwards: reload sshd (systemctl reload ssh), then prove a login works with
 	f.StringVar(&o.Module, "module", "pam_jcmfa.so", "module name or path for the PAM line")
 	f.StringVar(&o.ModuleArgs, "module-args", "", "arguments for the PAM line, e.g. \"socket=/run/jcmfa/agent.sock timeout=10\"")
 	f.StringVar(&o.SSHD, "sshd", "/usr/sbin/sshd", "sshd binary used to validate")
-	setup.AddCommand(ssh, newSetupWindowsCmd(), newSetupKeepProvidersCmd())
+	setup.AddCommand(ssh, newSetupSudoCmd(), newSetupWindowsCmd(), newSetupKeepProvidersCmd())
 	return setup
+}
+
+func newSetupSudoCmd() *cobra.Command {
+	var o sudosetup.Options
+	var undo bool
+	var as string
+	cmd := &cobra.Command{
+		Use:   "sudo [--dry-run] [--undo] [--as USER]",
+		Short: "Require the code for sudo and su (surface sudo): one PAM line, proved by a real authentication, rolled back on failure",
+		Long: `Add "auth required pam_jcmfa.so surface=sudo" after the password modules of
+/etc/pam.d/sudo and /etc/pam.d/su (whichever exist), marked so that --undo
+removes exactly that line. Before the new stack is kept, a real PAM
+authentication runs through it for --as USER (default: $SUDO_USER, the admin
+who ran sudo): answer its password and code prompts. If PAM refuses it, every
+file is restored.
+
+Who is asked then follows the policy: a user required on the sudo surface
+(user require USER --surfaces sudo, or any requirement without --surfaces)
+types a code after the password. su as root passes pam_rootok before the
+code, as it passes the password. "jcmfa-agent doctor" shows sudo's state.`,
+		Args: cobra.NoArgs,
+		RunE: func(_ *cobra.Command, _ []string) error {
+			apply := sudosetup.Apply
+			if undo {
+				apply = sudosetup.Undo
+			} else if !o.DryRun {
+				if as == "" {
+					as = os.Getenv("SUDO_USER")
+				}
+				if as == "" {
+					return fmt.Errorf("name the account whose password and code prove the new stack: jcmfa-agent setup sudo --as USER")
+				}
+				o.Validate = pamValidator(as)
+			}
+			changes, err := apply(o)
+			for _, ch := range changes {
+				if o.DryRun {
+					fmt.Printf("would write %s:\n%s\n", ch.Path, ch.After)
+				} else if err == nil {
+					fmt.Printf("wrote %s\n", ch.Path)
+				}
+			}
+			if err != nil {
+				return err
+			}
+			printSetupOutcome(len(changes), o.DryRun, undo,
+				"sudo and su no longer ask for a code.",
+				"The new stack accepted a real authentication. sudo and su now ask required users for a code after the password.")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&o.DryRun, "dry-run", false, "show the changes without writing them")
+	f.BoolVar(&undo, "undo", false, "remove what setup sudo added")
+	f.StringVar(&as, "as", "", "the account whose PAM authentication proves the new stack (default $SUDO_USER)")
+	f.StringSliceVar(&o.PAMFiles, "pam-file", []string{"/etc/pam.d/sudo", "/etc/pam.d/su"}, "PAM service files to change")
+	f.StringVar(&o.Module, "module", "pam_jcmfa.so", "module name or path for the PAM line")
+	f.StringVar(&o.ModuleArgs, "module-args", "", "more arguments for the PAM line, e.g. \"socket=/run/jcmfa/agent.sock\"")
+	return cmd
 }
 
 func newSetupWindowsCmd() *cobra.Command {

@@ -25,3 +25,6 @@ func newTestLoginCmd(*cli) *cobra.Command {
 		},
 	}
 }
+
+// pamValidator is nil: setup sudo refuses to keep a stack it cannot prove.
+func pamValidator(string) func(string) error { return nil }

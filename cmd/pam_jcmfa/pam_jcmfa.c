@@ -244,8 +244,30 @@ static const char *audit_value(pam_handle_t *pamh, const char *name, const char 
 	return NULL;
 }
 
+/* PAM services that change privilege inside a session: sudo's (sudo, and
+ * sudo-i for `sudo -i`), su's (su, and su-l for `su -l` on Debian/Fedora),
+ * and pkexec's: pkexec and polkit-agent-helper-1 both call
+ * pam_start("polkit-1", ...) (polkit: src/programs/pkexec.c,
+ * src/polkitagent/polkitagenthelper-pam.c); "pkexec" for stacks named so. */
+static int privilege_service(const char *service)
+{
+	static const char *const names[] = {"sudo", "sudo-i", "su", "su-l", "pkexec", "polkit-1"};
+	size_t i;
+
+	if (service == NULL)
+		return 0;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (strcmp(service, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *derive_surface(const char *service, const char *rhost, const char *tty)
 {
+	/* Before ssh: sudo inside an SSH session is still a privilege change
+	 * (sudo leaves PAM_RHOST unset, but a caller could set it). */
+	if (privilege_service(service))
+		return "sudo";
 	if ((rhost && rhost[0]) || (service && strcmp(service, "sshd") == 0) ||
 	    (tty && strcmp(tty, "ssh") == 0))
 		return "ssh";

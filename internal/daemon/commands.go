@@ -10,6 +10,7 @@ import (
 	"github.com/jcmfa/jcmfa/internal/authdb"
 	"github.com/jcmfa/jcmfa/internal/engine"
 	"github.com/jcmfa/jcmfa/internal/ipc"
+	"github.com/jcmfa/jcmfa/internal/policy"
 	"github.com/jcmfa/jcmfa/internal/store"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
@@ -248,7 +249,11 @@ func cmdUserRequire(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error 
 	if err != nil {
 		return err
 	}
-	row, warnings, err := h.Engine.RequireUser(a, u, engine.RequireOptions{EnrollDays: days, Forced: forced, Pre: pre})
+	surfaces, err := policy.ParseSurfaces(f["surfaces"])
+	if err != nil {
+		return err
+	}
+	row, warnings, err := h.Engine.RequireUser(a, u, engine.RequireOptions{EnrollDays: days, Forced: forced, Pre: pre, Surfaces: surfaces})
 	if err != nil {
 		return err
 	}
@@ -346,8 +351,12 @@ func cmdPolicyAdd(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error {
 	if !set {
 		enabled = true
 	}
+	surfaces, err := policy.ParseSurfaces(f["surfaces"])
+	if err != nil {
+		return err
+	}
 	p, err := h.Engine.AddPolicy(a, store.Policy{Name: f["name"], Enabled: enabled, AllUsers: all,
-		Groups: f.list("groups"), Exclude: f.list("exclude")})
+		Groups: f.list("groups"), Exclude: f.list("exclude"), Surfaces: surfaces})
 	if err != nil {
 		return err
 	}

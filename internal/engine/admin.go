@@ -31,6 +31,8 @@ type UserRow struct {
 	Failures     int        `json:"failures"`
 	Locked       bool       `json:"locked"`
 	LockedUntil  *time.Time `json:"locked_until,omitempty"`
+	// Surfaces is the scope of the user's own requirement (empty: all).
+	Surfaces []string `json:"surfaces,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -51,6 +53,9 @@ func rowOf(in policy.Input, name string) UserRow {
 	if in.HasUser {
 		r.Forced = in.User.Forced
 		r.EnrollDays = in.User.EnrollDays
+		if in.User.Required {
+			r.Surfaces = in.User.Surfaces
+		}
 		if in.User.TOTP != nil {
 			r.EnrolledAt = timePtr(in.User.TOTP.EnrolledAt)
 		}
@@ -191,6 +196,9 @@ type RequireOptions struct {
 	EnrollDays int  // 0: device default
 	Forced     bool // no enrollment period
 	Pre        bool // pre-enrollment: the period starts at the first login
+	// Surfaces scopes the requirement (policy.Surfaces); nil: every
+	// surface. Requiring again replaces the scope.
+	Surfaces []string
 }
 
 // RequireUser requires MFA of name. The enrollment period starts now for an
@@ -200,7 +208,13 @@ func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row
 	if opts.EnrollDays != 0 && (opts.EnrollDays < 1 || opts.EnrollDays > 365) {
 		return row, nil, fmt.Errorf("enrollment period must be 1 to 365 days, not %d", opts.EnrollDays)
 	}
+	if err := policy.CheckSurfaces(opts.Surfaces); err != nil {
+		return row, nil, err
+	}
 	ev := store.Event{Kind: "require", Detail: fmt.Sprintf("days=%d forced=%v pre=%v", opts.EnrollDays, opts.Forced, opts.Pre)}
+	if len(opts.Surfaces) > 0 {
+		ev.Detail += " surfaces=" + strings.Join(opts.Surfaces, ",")
+	}
 	w, name, err := e.target(name, &ev)
 	if err != nil {
 		return row, nil, err
@@ -220,7 +234,7 @@ func (e *Engine) RequireUser(actor Actor, name string, opts RequireOptions) (row
 		if !found {
 			u = store.User{Name: name, Created: now}
 		}
-		u.Required, u.EnrollDays, u.Forced = true, opts.EnrollDays, opts.Forced
+		u.Required, u.EnrollDays, u.Forced, u.Surfaces = true, opts.EnrollDays, opts.Forced, opts.Surfaces
 		if err := tx.PutUser(u); err != nil {
 			return err
 		}
@@ -447,7 +461,14 @@ func (e *Engine) AddPolicy(actor Actor, p store.Policy) (store.Policy, error) {
 			return p, fmt.Errorf("group: %w", err)
 		}
 	}
-	err := e.change(actor, store.Event{Kind: "policy-add", Detail: p.Name}, func(tx *store.Tx) error {
+	if err := policy.CheckSurfaces(p.Surfaces); err != nil {
+		return p, err
+	}
+	detail := p.Name
+	if len(p.Surfaces) > 0 {
+		detail += " surfaces=" + strings.Join(p.Surfaces, ",")
+	}
+	err := e.change(actor, store.Event{Kind: "policy-add", Detail: detail}, func(tx *store.Tx) error {
 		id, err := tx.NewPolicyID()
 		if err != nil {
 			return err

@@ -254,6 +254,9 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	if req.Surface == "" {
 		req.Surface = policy.SurfaceConsole
 	}
+	if refused := e.checkSurface(&req, conv); refused != nil {
+		return *refused
+	}
 	w, refused := e.identify(&req, conv)
 	if refused != nil {
 		return *refused

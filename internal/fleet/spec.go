@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/jcmfa/jcmfa/internal/engine"
+	"github.com/jcmfa/jcmfa/internal/policy"
 	"github.com/jcmfa/jcmfa/internal/store"
 )
 
@@ -64,6 +65,7 @@ type UserSpec struct {
 	Required     *bool    `yaml:"required"` // default true: listing a user means MFA for them
 	EnrollDays   int      `yaml:"enroll_days"`
 	Forced       bool     `yaml:"forced"`
+	Surfaces     []string `yaml:"surfaces"` // scope of the requirement; empty: every surface
 	Devices      []string `yaml:"devices"`
 	DeviceGroups []string `yaml:"device_groups"`
 	// Enrolled: omitted follows the secrets file; true requires a secret
@@ -79,6 +81,7 @@ type PolicySpec struct {
 	Groups       []string `yaml:"groups"`
 	Exclude      []string `yaml:"exclude"`
 	Enabled      *bool    `yaml:"enabled"`
+	Surfaces     []string `yaml:"surfaces"` // scope; empty: every surface
 	DeviceGroups []string `yaml:"device_groups"`
 }
 
@@ -241,6 +244,9 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 		if u.EnrollDays != 0 && (u.EnrollDays < 1 || u.EnrollDays > 365) {
 			s.problem(probs, fmt.Sprintf("must be 1 to 365 days (or omitted for the default), not %d", u.EnrollDays), "users", name, "enroll_days")
 		}
+		if err := policy.CheckSurfaces(u.Surfaces); err != nil {
+			s.problem(probs, err.Error(), "users", name, "surfaces")
+		}
 		checkDevices(u.Devices, "users", name, "devices")
 		checkGroups(u.DeviceGroups, "users", name, "device_groups")
 		if len(u.Devices) == 0 && len(u.DeviceGroups) == 0 {
@@ -263,6 +269,9 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 				s.problem(probs, "group: "+err.Error(), append(at, "groups", strconv.Itoa(j))...)
 			}
 		}
+		if err := policy.CheckSurfaces(p.Surfaces); err != nil {
+			s.problem(probs, err.Error(), append(at, "surfaces")...)
+		}
 		checkGroups(p.DeviceGroups, append(at, "device_groups")...)
 		for j, q := range s.Policies[:i] {
 			if q.Name == p.Name {
@@ -270,6 +279,12 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 			}
 		}
 	}
+}
+
+// canonSurfaces is a validated scope in policy.Surfaces order.
+func canonSurfaces(list []string) []string {
+	out, _ := policy.ParseSurfaces(strings.Join(list, ","))
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -369,7 +384,7 @@ func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, resetAt
 		if !u.bound(device, groups) {
 			continue
 		}
-		su := store.User{Name: name, Required: u.Required == nil || *u.Required, EnrollDays: u.EnrollDays, Forced: u.Forced}
+		su := store.User{Name: name, Required: u.Required == nil || *u.Required, EnrollDays: u.EnrollDays, Forced: u.Forced, Surfaces: canonSurfaces(u.Surfaces)}
 		withheld := u.Enrolled != nil && !*u.Enrolled
 		if sec, ok := secrets[name]; ok && !withheld {
 			su.TOTP = &sec
@@ -387,7 +402,7 @@ func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, resetAt
 			continue
 		}
 		p.Policies = append(p.Policies, store.Policy{ID: "f" + strconv.Itoa(i+1), Name: ps.Name,
-			Enabled: ps.Enabled == nil || *ps.Enabled, AllUsers: ps.All, Groups: ps.Groups, Exclude: ps.Exclude})
+			Enabled: ps.Enabled == nil || *ps.Enabled, AllUsers: ps.All, Groups: ps.Groups, Exclude: ps.Exclude, Surfaces: canonSurfaces(ps.Surfaces)})
 	}
 	return p, nil
 }

@@ -12,13 +12,18 @@ import (
 	"github.com/jcmfa/jcmfa/internal/store"
 )
 
-// Surfaces a login can come from. Others are allowed and treated like console.
+// Surfaces a login can come from (surface.go lists them and checks a
+// surface a client sends).
 const (
 	SurfaceSSH     = "ssh"
 	SurfaceConsole = "console"
-	SurfaceGUI     = "gui"
-	SurfaceRDP     = "rdp"
-	SurfaceUnlock  = "unlock"
+	// SurfaceSudo is a privilege change inside a session: sudo, su,
+	// sudo -i, su -l and pkexec (the PAM module derives it from
+	// PAM_SERVICE).
+	SurfaceSudo   = "sudo"
+	SurfaceGUI    = "gui"
+	SurfaceRDP    = "rdp"
+	SurfaceUnlock = "unlock"
 	// SurfaceUAC is a Windows elevation prompt that asks for credentials
 	// (consent.exe on the secure desktop, docs/windows.md).
 	SurfaceUAC = "uac"
@@ -48,6 +53,9 @@ type Input struct {
 	// daemon's account database cannot resolve right now), so it must
 	// not get a weaker verdict than the account it might be.
 	Unknown bool
+	// Surface is the login's surface; Decide sets it. Empty (a status
+	// listing) means any: a scoped requirement counts as required.
+	Surface string
 }
 
 // Requirement says whether MFA is required of the user and why.
@@ -58,13 +66,14 @@ type Requirement struct {
 
 // Required applies the user's own setting, then the enabled conditional
 // policies: a policy matches all users or members of its groups, minus
-// members of its excluded groups.
+// members of its excluded groups. Each counts only on the surfaces it is
+// scoped to (InScope), so the requirement is their union (row P27).
 func Required(in Input) Requirement {
-	if in.HasUser && in.User.Required {
+	if in.HasUser && in.User.Required && InScope(in.User.Surfaces, in.Surface) {
 		return Requirement{Required: true, By: "user"}
 	}
 	for _, p := range in.Policies {
-		if !p.Enabled || intersects(p.Exclude, in.Groups) {
+		if !p.Enabled || intersects(p.Exclude, in.Groups) || !InScope(p.Surfaces, in.Surface) {
 			continue
 		}
 		if p.AllUsers || intersects(p.Groups, in.Groups) {
@@ -173,6 +182,7 @@ type Decision struct {
 // Decide is the decision table of docs/policy.md for a login on surface.
 // interactive says the client can show setup text and read free answers.
 func Decide(in Input, surface string, interactive bool) Decision {
+	in.Surface = surface
 	s := in.Settings
 	switch {
 	case !s.OrgTOTP:

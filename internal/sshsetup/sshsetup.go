@@ -119,10 +119,14 @@ func includesDropIns(cfg []byte, dir string) bool {
 	return false
 }
 
-// insertPAM adds our auth line after the last auth rule (Debian: after
-// `@include common-auth`), so the password is checked first and the code
-// second. It leaves a stack that already has a pam_jcmfa auth line alone.
-func insertPAM(pam []byte, line string) ([]byte, bool) {
+// insertPAM adds our auth line, marked, after the password (InsertAuthLine).
+func insertPAM(pam []byte, line string) ([]byte, bool) { return InsertAuthLine(pam, Marker, line) }
+
+// InsertAuthLine adds marker and an auth line after the last auth rule
+// (Debian: after `@include common-auth`), so the password is checked first
+// and the code second. It leaves a stack that already has a pam_jcmfa auth
+// line alone. setup sudo uses it with its own marker.
+func InsertAuthLine(pam []byte, marker, line string) ([]byte, bool) {
 	lines := strings.Split(string(pam), "\n")
 	last := -1
 	for i, l := range lines {
@@ -138,7 +142,7 @@ func insertPAM(pam []byte, line string) ([]byte, bool) {
 			last = i
 		}
 	}
-	add := []string{Marker, line}
+	add := []string{marker, line}
 	var out []string
 	if last < 0 {
 		out = append(add, lines...)
@@ -149,12 +153,16 @@ func insertPAM(pam []byte, line string) ([]byte, bool) {
 }
 
 // removePAM drops our marker and the auth line after it.
-func removePAM(pam []byte) ([]byte, bool) {
+func removePAM(pam []byte) ([]byte, bool) { return RemoveMarked(pam, Marker) }
+
+// RemoveMarked drops marker and the pam_jcmfa line after it, and nothing
+// else.
+func RemoveMarked(pam []byte, marker string) ([]byte, bool) {
 	lines := strings.Split(string(pam), "\n")
 	var out []string
 	changed := false
 	for i := 0; i < len(lines); i++ {
-		if lines[i] == Marker {
+		if lines[i] == marker {
 			changed = true
 			if i+1 < len(lines) && strings.Contains(lines[i+1], "pam_jcmfa") {
 				i++
@@ -200,6 +208,18 @@ func Undo(o Options) ([]Change, error) {
 }
 
 func write(o Options, changes []Change) error {
+	return WriteValidated(changes, func() error {
+		out, err := exec.Command(o.SSHD, "-t", "-f", o.SSHDConfig).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("`%s -t -f %s` rejected the new configuration: %v: %s", o.SSHD, o.SSHDConfig, err, bytes.TrimSpace(out))
+		}
+		return nil
+	})
+}
+
+// WriteValidated writes changes in order, then runs validate; if a write
+// or validate fails, every file written is put back as it was.
+func WriteValidated(changes []Change, validate func() error) error {
 	var done []Change
 	rollback := func(cause error) error {
 		for i := len(done) - 1; i >= 0; i-- {
@@ -224,9 +244,8 @@ func write(o Options, changes []Change) error {
 		}
 		done = append(done, c)
 	}
-	out, err := exec.Command(o.SSHD, "-t", "-f", o.SSHDConfig).CombinedOutput()
-	if err != nil {
-		return rollback(fmt.Errorf("`%s -t -f %s` rejected the new configuration: %v: %s", o.SSHD, o.SSHDConfig, err, bytes.TrimSpace(out)))
+	if err := validate(); err != nil {
+		return rollback(err)
 	}
 	return nil
 }

@@ -51,6 +51,9 @@ type User struct {
 	Forced     bool      `json:"forced,omitempty"`      // no enrollment period: set up at next login
 	TOTP       *Secret   `json:"totp,omitempty"`        // nil: not enrolled
 	Created    time.Time `json:"created"`
+	// Surfaces scopes Required to these surfaces (policy.Surfaces);
+	// empty: every surface.
+	Surfaces []string `json:"surfaces,omitempty"`
 }
 
 // Secret is an enrolled TOTP key and its parameters (RFC 6238).
@@ -84,6 +87,9 @@ type Policy struct {
 	Groups   []string  `json:"groups,omitempty"`
 	Exclude  []string  `json:"exclude,omitempty"`
 	Created  time.Time `json:"created"`
+	// Surfaces scopes the policy to these surfaces (policy.Surfaces);
+	// empty: every surface.
+	Surfaces []string `json:"surfaces,omitempty"`
 }
 
 // Event is one audit record.

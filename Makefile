@@ -59,7 +59,8 @@ test-c:
 
 # Each Go fuzz target runs for FUZZ_SECONDS, then the C parser's libFuzzer.
 GO_FUZZ = ./internal/ipc:FuzzParse ./internal/ipc:FuzzServerLine ./internal/store:FuzzOpenRecord \
-	./internal/totp:FuzzNormalize ./internal/policy:FuzzDecide ./internal/printable:FuzzEscape
+	./internal/totp:FuzzNormalize ./internal/policy:FuzzDecide ./internal/policy:FuzzTrustedNetwork \
+	./internal/printable:FuzzEscape
 fuzz: fuzz-go
 	$(MAKE) -C internal/cshim fuzz FUZZ_SECONDS=$(FUZZ_SECONDS)
 	$(MAKE) -C cmd/pam_jcmfa fuzz-faults FUZZ_SECONDS=$(FUZZ_SECONDS)

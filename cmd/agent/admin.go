@@ -72,6 +72,11 @@ func printSettings(raw json.RawMessage) error {
 		drift = "repair"
 	}
 	fmt.Fprintf(w, "login-window rule drift (macOS)\t%s\n", drift)
+	nets := strings.Join(s.TrustedNetworks, ", ")
+	if nets == "" {
+		nets = "none"
+	}
+	fmt.Fprintf(w, "trusted networks\t%s\n", nets)
 	return w.Flush()
 }
 
@@ -303,7 +308,7 @@ func newUsersCmd(c *cli) *cobra.Command {
 func newPolicyCmd(c *cli) *cobra.Command {
 	cmd := &cobra.Command{Use: "policy", Short: "Conditional policies: require MFA of all users or of groups"}
 	var all, disabled bool
-	var groups, exclude, surfaces []string
+	var groups, exclude, surfaces, polNets []string
 	add := &cobra.Command{
 		Use:   "add NAME",
 		Short: "Add a policy requiring MFA of all users (--all) or of members of --groups",
@@ -311,7 +316,10 @@ func newPolicyCmd(c *cli) *cobra.Command {
 members of --groups, except members of --exclude. Group membership is read
 from the OS at each login, so the policy follows the OS groups. --surfaces
 ssh,rdp scopes it to those surfaces (default: every surface); a user's own
-requirement and every policy in scope add up. Surfaces: ` + strings.Join(policy.Surfaces, ", ") + `.`,
+requirement and every policy in scope add up. Surfaces: ` + strings.Join(policy.Surfaces, ", ") + `.
+--trusted-networks 10.0.0.0/8,... lifts this policy for logins whose remote
+address (an IP, never a host name) is inside one of them; a user's own
+requirement or another policy still asks, and a locked account stays locked.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			f := map[string]string{"name": args[0], "groups": strings.Join(groups, ","), "exclude": strings.Join(exclude, ",")}
@@ -323,6 +331,9 @@ requirement and every policy in scope add up. Surfaces: ` + strings.Join(policy.
 			}
 			if len(surfaces) > 0 {
 				f["surfaces"] = strings.Join(surfaces, ",")
+			}
+			if len(polNets) > 0 {
+				f["trusted_networks"] = strings.Join(polNets, ",")
 			}
 			rows, err := c.call("policy.add", f)
 			if err != nil {
@@ -336,6 +347,7 @@ requirement and every policy in scope add up. Surfaces: ` + strings.Join(policy.
 	add.Flags().StringSliceVar(&exclude, "exclude", nil, "never apply to members of these groups")
 	add.Flags().BoolVar(&disabled, "disabled", false, "add the policy switched off")
 	add.Flags().StringSliceVar(&surfaces, "surfaces", nil, "apply only on these surfaces (comma-separated; default all)")
+	add.Flags().StringSliceVar(&polNets, "trusted-networks", nil, "CIDR prefixes whose logins this policy does not ask for a code")
 
 	var asJSON bool
 	list := &cobra.Command{
@@ -424,6 +436,7 @@ func newSettingsCmd(c *cli) *cobra.Command {
 	var attempts, skew, enrollDays int
 	var lockout, drift string
 	var unlock, uac, inband bool
+	var trusted []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "settings",
@@ -441,7 +454,14 @@ func newSettingsCmd(c *cli) *cobra.Command {
   --authdb-drift M    macOS: when an OS update (or anything else) takes jcmfa:verify
                       out of the login window's rule, "repair" puts it back with
                       authdb.sh (default); "report" only logs and audits it, for
-                      Macs whose MDM owns system.login.console`,
+                      Macs whose MDM owns system.login.console
+  --trusted-networks CIDR,...
+                      logins whose remote address is inside one of these networks
+                      are not asked for a code (audited as trusted-network); the
+                      address must be an IP (sshd UseDNS no), so it works for SSH
+                      and has no effect where the client sends none (Windows
+                      logon and RDP, the macOS login window, console, sudo);
+                      a locked account stays locked; "" clears the list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := map[string]string{}
@@ -470,6 +490,9 @@ func newSettingsCmd(c *cli) *cobra.Command {
 			if fl.Changed("authdb-drift") {
 				f["authdb_drift"] = drift
 			}
+			if fl.Changed("trusted-networks") {
+				f["trusted_networks"] = strings.Join(trusted, ",")
+			}
 			name := "settings.get"
 			if len(f) > 0 {
 				name = "settings.set"
@@ -494,6 +517,7 @@ func newSettingsCmd(c *cli) *cobra.Command {
 	fl.BoolVar(&uac, "uac-code", false, "ask for a code at a Windows elevation (UAC) credential prompt")
 	fl.BoolVar(&inband, "inband-enroll", true, "offer setup inside SSH logins during the enrollment period")
 	fl.StringVar(&drift, "authdb-drift", "repair", "macOS: repair or report when jcmfa:verify is gone from system.login.console")
+	fl.StringSliceVar(&trusted, "trusted-networks", nil, "CIDR prefixes whose logins are not asked for a code (\"\" clears)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

@@ -218,6 +218,14 @@ func cmdSettingsSet(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error 
 			edits = append(edits, func(s *store.Settings) { s.InBandEnrollment = v })
 		}
 	}
+	if l, ok := f["trusted_networks"]; ok {
+		nets, err := policy.ParseNetworks(l)
+		if err != nil {
+			return err
+		}
+		what = append(what, "trusted_networks="+strings.Join(nets, ","))
+		edits = append(edits, func(s *store.Settings) { s.TrustedNetworks = nets })
+	}
 	if len(edits) == 0 {
 		return cmdSettingsGet(h, a, f, out)
 	}
@@ -355,8 +363,12 @@ func cmdPolicyAdd(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error {
 	if err != nil {
 		return err
 	}
+	nets, err := policy.ParseNetworks(f["trusted_networks"])
+	if err != nil {
+		return err
+	}
 	p, err := h.Engine.AddPolicy(a, store.Policy{Name: f["name"], Enabled: enabled, AllUsers: all,
-		Groups: f.list("groups"), Exclude: f.list("exclude"), Surfaces: surfaces})
+		Groups: f.list("groups"), Exclude: f.list("exclude"), Surfaces: surfaces, TrustedNetworks: nets})
 	if err != nil {
 		return err
 	}

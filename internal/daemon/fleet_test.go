@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -319,7 +320,7 @@ func TestFleetTwoDevicesOverHTTPS(t *testing.T) {
 		if p.Reason != want {
 			t.Fatalf("%s: check under attack: reason %q (%s), want %q", d.name, p.Reason, p.Error, want)
 		}
-		if got := d.settings(t); got != before || strings.Join(d.policies(t), ",") != strings.Join(pol, ",") {
+		if got := d.settings(t); !reflect.DeepEqual(got, before) || strings.Join(d.policies(t), ",") != strings.Join(pol, ",") {
 			t.Fatalf("%s: configuration changed under attack: %+v -> %+v", d.name, before, got)
 		}
 		if ev := d.lastFleetEvent(t); ev.Kind != "fleet-check" || ev.Reason != want {

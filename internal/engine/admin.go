@@ -149,7 +149,7 @@ func ValidateSettings(s store.Settings) error {
 	case s.AuthDBDrift != "" && s.AuthDBDrift != "repair" && s.AuthDBDrift != "report":
 		return fmt.Errorf("authdb drift must be repair or report, not %q", s.AuthDBDrift)
 	}
-	return nil
+	return policy.CheckNetworks(s.TrustedNetworks)
 }
 
 // ErrUnknownUser is returned by admin commands on a name with no record.
@@ -464,9 +464,15 @@ func (e *Engine) AddPolicy(actor Actor, p store.Policy) (store.Policy, error) {
 	if err := policy.CheckSurfaces(p.Surfaces); err != nil {
 		return p, err
 	}
+	if err := policy.CheckNetworks(p.TrustedNetworks); err != nil {
+		return p, err
+	}
 	detail := p.Name
 	if len(p.Surfaces) > 0 {
 		detail += " surfaces=" + strings.Join(p.Surfaces, ",")
+	}
+	if len(p.TrustedNetworks) > 0 {
+		detail += " trusted_networks=" + strings.Join(p.TrustedNetworks, ",")
 	}
 	err := e.change(actor, store.Event{Kind: "policy-add", Detail: detail}, func(tx *store.Tx) error {
 		id, err := tx.NewPolicyID()

@@ -270,6 +270,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 			return err
 		}
 		groups = in.Groups
+		in.RHost = req.RHost
 		d = policy.Decide(in, req.Surface, req.Interactive)
 		return nil
 	})
@@ -278,7 +279,7 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 	}
 	switch d.Action {
 	case policy.Skip:
-		return e.finish(req, Verdict{Skip, d.Reason}, d.Status.Kind == policy.StatusPreEnrollment)
+		return e.finishDetail(req, Verdict{Skip, d.Reason}, d.Status.Kind == policy.StatusPreEnrollment, d.Detail)
 	case policy.Deny:
 		conv.Error(denyMessage(d))
 		return e.finish(req, Verdict{Deny, d.Reason}, false)
@@ -296,7 +297,14 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 // pre-enrolled account becomes active at its first login: its enrollment
 // period starts now.
 func (e *Engine) finish(req LoginRequest, v Verdict, activate bool) Verdict {
+	return e.finishDetail(req, v, activate, "")
+}
+
+// finishDetail is finish with the audit event's detail (why it was
+// skipped: the trusted network that matched).
+func (e *Engine) finishDetail(req LoginRequest, v Verdict, activate bool, detail string) Verdict {
 	ev := loginEvent(req, v)
+	ev.Detail = detail
 	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		if activate {
 			st, err := tx.State(req.User)
@@ -369,6 +377,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 		if err != nil {
 			return err
 		}
+		in.RHost = req.RHost
 		d := policy.Decide(in, req.Surface, req.Interactive)
 		if d.Action != policy.Prompt {
 			// The account changed while the person typed (reset, unlock,

@@ -50,6 +50,9 @@ type SettingsSpec struct {
 	// AuthDBDrift: macOS, when jcmfa:verify is gone from the login
 	// window's rule: repair (default) or report (the MDM owns the rule).
 	AuthDBDrift *string `yaml:"authdb_drift"`
+	// TrustedNetworks: CIDR prefixes whose logins are not asked for a
+	// code (policy/netrule.go).
+	TrustedNetworks []string `yaml:"trusted_networks"`
 }
 
 // DeviceGroup names devices and switches MFA on for them.
@@ -76,13 +79,15 @@ type UserSpec struct {
 // PolicySpec is a conditional policy on OS groups, optionally limited to
 // device groups.
 type PolicySpec struct {
-	Name         string   `yaml:"name"`
-	All          bool     `yaml:"all"`
-	Groups       []string `yaml:"groups"`
-	Exclude      []string `yaml:"exclude"`
-	Enabled      *bool    `yaml:"enabled"`
-	Surfaces     []string `yaml:"surfaces"` // scope; empty: every surface
-	DeviceGroups []string `yaml:"device_groups"`
+	Name     string   `yaml:"name"`
+	All      bool     `yaml:"all"`
+	Groups   []string `yaml:"groups"`
+	Exclude  []string `yaml:"exclude"`
+	Enabled  *bool    `yaml:"enabled"`
+	Surfaces []string `yaml:"surfaces"` // scope; empty: every surface
+	// TrustedNetworks lift this policy for logins from these prefixes.
+	TrustedNetworks []string `yaml:"trusted_networks"`
+	DeviceGroups    []string `yaml:"device_groups"`
 }
 
 // Problem is one thing wrong with fleet.yaml.
@@ -272,6 +277,9 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 		if err := policy.CheckSurfaces(p.Surfaces); err != nil {
 			s.problem(probs, err.Error(), append(at, "surfaces")...)
 		}
+		if err := policy.CheckNetworks(p.TrustedNetworks); err != nil {
+			s.problem(probs, err.Error(), append(at, "trusted_networks")...)
+		}
 		checkGroups(p.DeviceGroups, append(at, "device_groups")...)
 		for j, q := range s.Policies[:i] {
 			if q.Name == p.Name {
@@ -333,6 +341,7 @@ func (s *Spec) settings() (store.Settings, error) {
 	if c.AuthDBDrift != nil {
 		st.AuthDBDrift = *c.AuthDBDrift
 	}
+	st.TrustedNetworks = c.TrustedNetworks
 	return st, engine.ValidateSettings(st)
 }
 
@@ -402,7 +411,7 @@ func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, resetAt
 			continue
 		}
 		p.Policies = append(p.Policies, store.Policy{ID: "f" + strconv.Itoa(i+1), Name: ps.Name,
-			Enabled: ps.Enabled == nil || *ps.Enabled, AllUsers: ps.All, Groups: ps.Groups, Exclude: ps.Exclude, Surfaces: canonSurfaces(ps.Surfaces)})
+			Enabled: ps.Enabled == nil || *ps.Enabled, AllUsers: ps.All, Groups: ps.Groups, Exclude: ps.Exclude, Surfaces: canonSurfaces(ps.Surfaces), TrustedNetworks: ps.TrustedNetworks})
 	}
 	return p, nil
 }

@@ -56,12 +56,20 @@ type Input struct {
 	// Surface is the login's surface; Decide sets it. Empty (a status
 	// listing) means any: a scoped requirement counts as required.
 	Surface string
+	// RHost is the login's remote host as the client sent it (PAM_RHOST);
+	// it matters only to trusted networks (netrule.go).
+	RHost string
 }
 
 // Requirement says whether MFA is required of the user and why.
 type Requirement struct {
 	Required bool
 	By       string // "user" or "policy:<id>"
+	// TrustedNetwork is set when every source that requires MFA here is
+	// a policy whose trusted networks hold the login's remote host: the
+	// account counts as required (status, lockout), but no code is asked
+	// (row N2). It names the network.
+	TrustedNetwork string
 }
 
 // Required applies the user's own setting, then the enabled conditional
@@ -72,15 +80,22 @@ func Required(in Input) Requirement {
 	if in.HasUser && in.User.Required && InScope(in.User.Surfaces, in.Surface) {
 		return Requirement{Required: true, By: "user"}
 	}
+	var lifted Requirement
 	for _, p := range in.Policies {
 		if !p.Enabled || intersects(p.Exclude, in.Groups) || !InScope(p.Surfaces, in.Surface) {
 			continue
 		}
 		if p.AllUsers || intersects(p.Groups, in.Groups) {
+			if n := TrustedNetwork(p.TrustedNetworks, in.RHost); n != "" {
+				if lifted.By == "" {
+					lifted = Requirement{Required: true, By: "policy:" + p.ID, TrustedNetwork: n}
+				}
+				continue
+			}
 			return Requirement{Required: true, By: "policy:" + p.ID}
 		}
 	}
-	return Requirement{}
+	return lifted
 }
 
 // NeedsGroups reports whether any enabled policy looks at groups, so the
@@ -177,6 +192,8 @@ type Decision struct {
 	Action Action
 	Reason string // the verdict reason for Skip and Deny
 	Status Status
+	// Detail says why, for the audit (the trusted network that matched).
+	Detail string
 }
 
 // Decide is the decision table of docs/policy.md for a login on surface.
@@ -202,7 +219,12 @@ func Decide(in Input, surface string, interactive bool) Decision {
 		return Decision{Action: Skip, Reason: "not-required", Status: st}
 	case StatusEnrolled:
 		if st.Locked {
+			// Before trusted networks: a locked account stays locked
+			// wherever it logs in from (row N5).
 			return Decision{Action: Deny, Reason: "locked-out", Status: st}
+		}
+		if n := trustedHere(in, st); n != "" {
+			return Decision{Action: Skip, Reason: "trusted-network", Status: st, Detail: n}
 		}
 		return Decision{Action: Prompt, Status: st}
 	case StatusNotEnrolled:

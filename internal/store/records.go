@@ -27,6 +27,9 @@ type Settings struct {
 	// replaced the rule): "repair" (put it back; "" reads as repair) or
 	// "report" (only log and audit: an MDM owns the rule). internal/authdb.
 	AuthDBDrift string `json:"authdb_drift,omitempty"`
+	// TrustedNetworks are CIDR prefixes whose logins (by remote host, an
+	// IP literal) are not asked for a code (policy/netrule.go).
+	TrustedNetworks []string `json:"trusted_networks,omitempty"`
 }
 
 // DefaultSettings are the safe defaults of a fresh device: nothing is
@@ -90,6 +93,9 @@ type Policy struct {
 	// Surfaces scopes the policy to these surfaces (policy.Surfaces);
 	// empty: every surface.
 	Surfaces []string `json:"surfaces,omitempty"`
+	// TrustedNetworks lift this policy's requirement for logins from
+	// these CIDR prefixes (policy/netrule.go).
+	TrustedNetworks []string `json:"trusted_networks,omitempty"`
 }
 
 // Event is one audit record.

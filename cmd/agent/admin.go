@@ -77,6 +77,15 @@ func printSettings(raw json.RawMessage) error {
 		nets = "none"
 	}
 	fmt.Fprintf(w, "trusted networks\t%s\n", nets)
+	if s.Grace > 0 {
+		sf := s.GraceSurfaces
+		if len(sf) == 0 {
+			sf = policy.DefaultGraceSurfaces
+		}
+		fmt.Fprintf(w, "grace\t%s on %s\n", s.Grace, strings.Join(sf, ","))
+	} else {
+		fmt.Fprintf(w, "grace\toff\n")
+	}
 	return w.Flush()
 }
 
@@ -436,7 +445,8 @@ func newSettingsCmd(c *cli) *cobra.Command {
 	var attempts, skew, enrollDays int
 	var lockout, drift string
 	var unlock, uac, inband bool
-	var trusted []string
+	var trusted, graceSurfaces []string
+	var grace string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "settings",
@@ -461,7 +471,14 @@ func newSettingsCmd(c *cli) *cobra.Command {
                       address must be an IP (sshd UseDNS no), so it works for SSH
                       and has no effect where the client sends none (Windows
                       logon and RDP, the macOS login window, console, sudo);
-                      a locked account stays locked; "" clears the list`,
+                      a locked account stays locked; "" clears the list
+  --grace D           after an allowed code, the same account from the same origin
+                      (an SSH client's IP; for sudo the same login session and tty)
+                      is not asked again for D on --grace-surfaces (0 = off, the
+                      default; at most 24h); any deny, a lockout, user reset, a new
+                      secret or a settings change ends the account's windows
+  --grace-surfaces S,...
+                      surfaces a window spares (default ssh,sudo)`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f := map[string]string{}
@@ -490,6 +507,12 @@ func newSettingsCmd(c *cli) *cobra.Command {
 			if fl.Changed("authdb-drift") {
 				f["authdb_drift"] = drift
 			}
+			if fl.Changed("grace") {
+				f["grace"] = grace
+			}
+			if fl.Changed("grace-surfaces") {
+				f["grace_surfaces"] = strings.Join(graceSurfaces, ",")
+			}
 			if fl.Changed("trusted-networks") {
 				f["trusted_networks"] = strings.Join(trusted, ",")
 			}
@@ -517,6 +540,8 @@ func newSettingsCmd(c *cli) *cobra.Command {
 	fl.BoolVar(&uac, "uac-code", false, "ask for a code at a Windows elevation (UAC) credential prompt")
 	fl.BoolVar(&inband, "inband-enroll", true, "offer setup inside SSH logins during the enrollment period")
 	fl.StringVar(&drift, "authdb-drift", "repair", "macOS: repair or report when jcmfa:verify is gone from system.login.console")
+	fl.StringVar(&grace, "grace", "0", "how long an allowed code spares the same origin; 0 = off")
+	fl.StringSliceVar(&graceSurfaces, "grace-surfaces", nil, "surfaces a grace window spares (default ssh,sudo)")
 	fl.StringSliceVar(&trusted, "trusted-networks", nil, "CIDR prefixes whose logins are not asked for a code (\"\" clears)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

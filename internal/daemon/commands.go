@@ -218,6 +218,25 @@ func cmdSettingsSet(h *Handler, a engine.Actor, f fields, out *ipc.Reply) error 
 			edits = append(edits, func(s *store.Settings) { s.InBandEnrollment = v })
 		}
 	}
+	if g, ok := f["grace"]; ok {
+		d, err := time.ParseDuration(g)
+		if g == "0" {
+			d, err = 0, nil
+		}
+		if err != nil {
+			return fmt.Errorf("grace must be a duration like 10m or 1h, or 0 for off; not %q", g)
+		}
+		what = append(what, "grace="+d.String())
+		edits = append(edits, func(s *store.Settings) { s.Grace = d })
+	}
+	if l, ok := f["grace_surfaces"]; ok {
+		sf, err := policy.ParseSurfaces(l)
+		if err != nil {
+			return fmt.Errorf("grace surfaces: %w", err)
+		}
+		what = append(what, "grace_surfaces="+strings.Join(sf, ","))
+		edits = append(edits, func(s *store.Settings) { s.GraceSurfaces = sf })
+	}
 	if l, ok := f["trusted_networks"]; ok {
 		nets, err := policy.ParseNetworks(l)
 		if err != nil {

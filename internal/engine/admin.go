@@ -148,6 +148,11 @@ func ValidateSettings(s store.Settings) error {
 		return fmt.Errorf("enrollment period must be 1 to 365 days, not %d", s.EnrollDays)
 	case s.AuthDBDrift != "" && s.AuthDBDrift != "repair" && s.AuthDBDrift != "report":
 		return fmt.Errorf("authdb drift must be repair or report, not %q", s.AuthDBDrift)
+	case s.Grace < 0 || s.Grace > policy.MaxGrace:
+		return fmt.Errorf("grace must be 0 (off) up to %s, not %s", policy.MaxGrace, s.Grace)
+	}
+	if err := policy.CheckSurfaces(s.GraceSurfaces); err != nil {
+		return fmt.Errorf("grace surfaces: %w", err)
 	}
 	return policy.CheckNetworks(s.TrustedNetworks)
 }

@@ -44,12 +44,18 @@ type LoginRequest struct {
 	// kernel reports it (-1 where the platform has none: Windows pipe).
 	// The channel sets it; the audit records it.
 	PeerUID int
+	// PeerPID is the pid of that process, as the kernel reports it (0
+	// where the platform has none); grace windows read its login session.
+	PeerPID int
 	// Typed is the name as the client gave it when the engine has
 	// resolved User to another (canonical) name; set by the engine.
 	Typed string
 	// AccountID is the resolved account's uid or SID ("" when the OS
 	// does not know the name); set by the engine.
 	AccountID string
+	// origin is where the login comes from for grace windows; set by the
+	// engine (grace.go).
+	origin string
 }
 
 // Verdict words.
@@ -76,6 +82,9 @@ type Engine struct {
 	// Sink, if set, also receives every audit event (the Windows Event
 	// Log on Windows).
 	Sink func(store.Event)
+	// SessionOf names the login session of a process (grace.go); nil or
+	// "": none.
+	SessionOf func(pid int) string
 }
 
 // New returns an engine with the system clock and account database.
@@ -84,7 +93,7 @@ func New(st *store.Store, log *slog.Logger) *Engine {
 	if log == nil {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	return &Engine{Store: st, Directory: accounts.NewCache(accounts.System{}), Log: log, Now: time.Now, Issuer: "jcmfa", Hostname: host}
+	return &Engine{Store: st, Directory: accounts.NewCache(accounts.System{}), Log: log, Now: time.Now, Issuer: "jcmfa", Hostname: host, SessionOf: loginSession}
 }
 
 // ForgetAccounts drops the remembered answers of the OS account database
@@ -271,6 +280,10 @@ func (e *Engine) Login(ctx context.Context, req LoginRequest, conv Conversation)
 		}
 		groups = in.Groups
 		in.RHost = req.RHost
+		if in.Settings.Grace > 0 {
+			req.origin = e.originOf(req)
+			in.Origin, in.Fence = req.origin, e.Store.Fence()
+		}
 		d = policy.Decide(in, req.Surface, req.Interactive)
 		return nil
 	})
@@ -306,6 +319,12 @@ func (e *Engine) finishDetail(req LoginRequest, v Verdict, activate bool, detail
 	ev := loginEvent(req, v)
 	ev.Detail = detail
 	err := e.Store.Record(req.User, func(tx *store.Tx) error {
+		if v.Word == Deny {
+			// Any deny clears the account's grace windows (row G5).
+			if err := clearGrace(tx, req.User); err != nil {
+				return err
+			}
+		}
 		if activate {
 			st, err := tx.State(req.User)
 			if err != nil {
@@ -378,8 +397,14 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 			return err
 		}
 		in.RHost = req.RHost
+		// No grace here: the person is already answering a code, and a
+		// window another login opened meanwhile must not turn that into
+		// "state-changed". req.origin opens this login's window below.
 		d := policy.Decide(in, req.Surface, req.Interactive)
 		if d.Action != policy.Prompt {
+			if err := clearGrace(tx, req.User); err != nil {
+				return err
+			}
 			// The account changed while the person typed (reset, unlock,
 			// policy): decide again rather than check a stale secret.
 			if d.Action == policy.Deny {
@@ -396,6 +421,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 			switch {
 			case verr == nil:
 				st = policy.RecordSuccess(st, step)
+				st = policy.OpenGrace(st, in, req.origin, req.Surface)
 				v = Verdict{Allow, "totp"}
 			case errors.Is(verr, totp.ErrReplayed) && last > in.State.LastStep && fenced(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep):
 				// A valid code refused only by the fence after an
@@ -430,6 +456,9 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 				lockedNow, lockedUntil = st.Locked, st.LockedUntil
 			default:
 				return verr
+			}
+			if v.Word == Deny {
+				st.Grace = nil // any deny clears the windows (G5)
 			}
 			if err := tx.PutState(req.User, st); err != nil {
 				return err

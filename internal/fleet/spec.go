@@ -53,6 +53,10 @@ type SettingsSpec struct {
 	// TrustedNetworks: CIDR prefixes whose logins are not asked for a
 	// code (policy/netrule.go).
 	TrustedNetworks []string `yaml:"trusted_networks"`
+	// Grace: a Go duration ("10m"; "0" or omitted: off) and the surfaces
+	// it spares (policy/grace.go).
+	Grace         *string  `yaml:"grace"`
+	GraceSurfaces []string `yaml:"grace_surfaces"`
 }
 
 // DeviceGroup names devices and switches MFA on for them.
@@ -342,6 +346,17 @@ func (s *Spec) settings() (store.Settings, error) {
 		st.AuthDBDrift = *c.AuthDBDrift
 	}
 	st.TrustedNetworks = c.TrustedNetworks
+	if c.Grace != nil && *c.Grace != "0" {
+		d, err := time.ParseDuration(*c.Grace)
+		if err != nil {
+			return st, fmt.Errorf("grace must be a duration like 10m or 1h, or \"0\" for off; not %q", *c.Grace)
+		}
+		st.Grace = d
+	}
+	st.GraceSurfaces = canonSurfaces(c.GraceSurfaces)
+	if err := policy.CheckSurfaces(c.GraceSurfaces); err != nil {
+		return st, fmt.Errorf("grace_surfaces: %w", err)
+	}
 	return st, engine.ValidateSettings(st)
 }
 

@@ -8,12 +8,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func peerUID(fd int) (int, error) {
+// peerUID returns the peer's uid; the pid is not read (no use for it on
+// macOS: grace windows read login sessions from Linux's /proc only).
+func peerUID(fd int) (uid, pid int, err error) {
 	cred, err := unix.GetsockoptXucred(fd, unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return int(cred.Uid), nil
+	return int(cred.Uid), 0, nil
 }
 
 // isLoginAgent: the login window's plugins run in SecurityAgent.

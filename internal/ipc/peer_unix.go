@@ -19,13 +19,13 @@ func peerOf(c net.Conn, adminUID int) (Peer, error) {
 	if err != nil {
 		return Peer{}, err
 	}
-	var uid int
+	var uid, pid int
 	var uerr error
-	if err := raw.Control(func(fd uintptr) { uid, uerr = peerUID(int(fd)) }); err != nil {
+	if err := raw.Control(func(fd uintptr) { uid, pid, uerr = peerUID(int(fd)) }); err != nil {
 		return Peer{}, err
 	}
 	if uerr != nil {
 		return Peer{}, uerr
 	}
-	return Peer{UID: uid, Admin: uid == 0 || uid == adminUID, LoginAgent: isLoginAgent(uid)}, nil
+	return Peer{UID: uid, PID: pid, Admin: uid == 0 || uid == adminUID, LoginAgent: isLoginAgent(uid)}, nil
 }

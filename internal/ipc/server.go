@@ -491,7 +491,7 @@ func (ss *session) loginRequest(l Line, client string) engine.LoginRequest {
 	return engine.LoginRequest{
 		User: l.Get("user"), Surface: l.Get("surface"), Service: l.Get("service"),
 		RHost: l.Get("rhost"), TTY: l.Get("tty"), Client: client,
-		Interactive: l.Get("interactive") != "0", PeerUID: ss.peer.UID,
+		Interactive: l.Get("interactive") != "0", PeerUID: ss.peer.UID, PeerPID: ss.peer.PID,
 	}
 }
 
@@ -684,6 +684,7 @@ func (r *Reply) Data(v any) error {
 // Peer is the process at the other end of a connection.
 type Peer struct {
 	UID   int // -1 where the platform has no uid (Windows)
+	PID   int // the kernel's (Linux SO_PEERCRED); 0 where not read
 	Admin bool
 	// LoginAgent marks the OS's own login UI host, which may send LOGIN for
 	// the gui surface and nothing else: macOS runs authorization plugins

@@ -59,6 +59,11 @@ type Input struct {
 	// RHost is the login's remote host as the client sent it (PAM_RHOST);
 	// it matters only to trusted networks (netrule.go).
 	RHost string
+	// Origin is where the login comes from for grace windows (grace.go);
+	// empty: none the daemon can tell. Fence is the store's crash fence:
+	// windows opened before it are void.
+	Origin string
+	Fence  time.Time
 }
 
 // Requirement says whether MFA is required of the user and why.
@@ -225,6 +230,9 @@ func Decide(in Input, surface string, interactive bool) Decision {
 		}
 		if n := trustedHere(in, st); n != "" {
 			return Decision{Action: Skip, Reason: "trusted-network", Status: st, Detail: n}
+		}
+		if w, ok := graceWindow(in); ok {
+			return Decision{Action: Skip, Reason: "grace", Status: st, Detail: GraceDetail(w)}
 		}
 		return Decision{Action: Prompt, Status: st}
 	case StatusNotEnrolled:

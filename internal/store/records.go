@@ -30,6 +30,10 @@ type Settings struct {
 	// TrustedNetworks are CIDR prefixes whose logins (by remote host, an
 	// IP literal) are not asked for a code (policy/netrule.go).
 	TrustedNetworks []string `json:"trusted_networks,omitempty"`
+	// Grace is how long an allowed code spares the same account from the
+	// same origin on GraceSurfaces (policy/grace.go); 0: off.
+	Grace         time.Duration `json:"grace,omitempty"`
+	GraceSurfaces []string      `json:"grace_surfaces,omitempty"` // empty: policy.DefaultGraceSurfaces
 }
 
 // DefaultSettings are the safe defaults of a fresh device: nothing is
@@ -78,6 +82,19 @@ type State struct {
 	Failures    int       `json:"failures,omitempty"`  // consecutive failed attempts
 	Locked      bool      `json:"locked,omitempty"`
 	LockedUntil time.Time `json:"locked_until,omitempty"` // zero with Locked: until an admin unlocks
+	// Grace are the account's open grace windows, newest first, at most
+	// policy.GraceCap (policy/grace.go).
+	Grace []GraceWindow `json:"grace,omitempty"`
+}
+
+// GraceWindow is one allowed code's window: where it came from and what
+// it was opened under.
+type GraceWindow struct {
+	Origin   string    `json:"origin"`   // "ip:ADDR" or "session:BOOT:ID tty:TTY"
+	Surface  string    `json:"surface"`  // of the login that opened it
+	At       time.Time `json:"at"`       // when the code was allowed
+	Secret   string    `json:"secret"`   // policy.SecretID of the secret then
+	Settings string    `json:"settings"` // policy.SettingsID of the settings then
 }
 
 // Policy is a conditional policy: it requires MFA of all users or of members

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/jcmfa/jcmfa/internal/testenv"
 )
 
 // loginFrom is login with the client's socket bound to src (a loopback
@@ -55,5 +57,36 @@ func TestSSHTrustedNetworkSkipsTheCode(t *testing.T) {
 	}
 	if len(k.questions) != 1 || !strings.Contains(k.questions[0], "Verification code") {
 		t.Fatalf("127.0.0.1 was asked %q, want the code", k.questions)
+	}
+}
+
+// TestSSHGraceWindowSparesTheSameAddress is row G1 over the real sshd: after
+// a login with the code from 127.0.0.1, the next login from 127.0.0.1 is not
+// asked, and one from 127.0.0.2 is.
+func TestSSHGraceWindowSparesTheSameAddress(t *testing.T) {
+	need(t)
+	a := startAgent(t)
+	osUser(t, "jcmfa-e2egrace")
+	sec := a.enroll(t, "jcmfa-e2egrace")
+	a.Admin(t, "settings", "--grace", "10m")
+	s := startSSHD(t, stack(a.pamLine()), "PasswordAuthentication no", "UseDNS no")
+
+	k := codeAnswer(t, sec)
+	if err := s.loginFrom("127.0.0.1", "jcmfa-e2egrace", ssh.KeyboardInteractive(k.challenge)); err != nil || len(k.questions) != 1 {
+		t.Fatalf("first login: %v, asked %q\nsshd:\n%s", err, k.questions, s.logString())
+	}
+	k = codeAnswer(t, sec)
+	if err := s.loginFrom("127.0.0.1", "jcmfa-e2egrace", ssh.KeyboardInteractive(k.challenge)); err != nil || len(k.questions) != 0 {
+		t.Fatalf("second login from 127.0.0.1: %v, asked %q\nsshd:\n%s", err, k.questions, s.logString())
+	}
+	audit := a.Admin(t, "audit", "-n", "1")
+	if !strings.Contains(audit, "grace") {
+		t.Fatalf("audit:\n%s", audit)
+	}
+	wrong := testenv.WrongCode(t, sec)
+	k = &kbd{answer: func(string) string { return wrong }}
+	err := s.loginFrom("127.0.0.2", "jcmfa-e2egrace", ssh.KeyboardInteractive(k.challenge))
+	if len(k.questions) == 0 || !strings.Contains(k.questions[0], "Verification code") {
+		t.Fatalf("127.0.0.2 was not asked (err %v, questions %q)", err, k.questions)
 	}
 }

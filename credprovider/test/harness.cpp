@@ -892,6 +892,28 @@ static int Uac(bool on, const char *erin)
 	return 0;
 }
 
+/* An RDP-only requirement (jcmfa-agent user require hank --surfaces rdp,
+ * docs/policy.md row S2): the daemon decides per surface, and the DLL
+ * relays the scenario as the surface (Credential::Surface: "gui" for the
+ * console logon, "rdp" for a remote session). So the console logon is
+ * password only, and RDP asks the code. */
+static int RdpOnly(const char *hank)
+{
+	wchar_t host[MAX_COMPUTERNAME_LENGTH + 1];
+	DWORD hn = MAX_COMPUTERNAME_LENGTH + 1;
+	GetComputerNameW(host, &hn);
+	Outcome o;
+	ICredentialProvider *p = NewProvider(CPUS_LOGON);
+	ICredentialProviderCredential *c = TypeLogin(p, L"hank", &o);
+	CheckKerb("rdp-only: hank at the console logon (gui) logs in with the password alone", &o, host, L"hank", kPassword,
+	          KerbInteractiveLogon);
+	FreeOutcome(&o);
+	Release(c);
+	Release(p);
+	RemoteLogin("rdp-only: hank over RDP is asked for the code", L"hank", hank, true);
+	return 0;
+}
+
 static void LogoAndLabel()
 {
 	ICredentialProvider *p = NewProvider(CPUS_LOGON);
@@ -1509,6 +1531,10 @@ int wmain(int argc, wchar_t **argv)
 		char e[128];
 		WideCharToMultiByte(CP_UTF8, 0, argv[4], -1, e, sizeof e, NULL, NULL);
 		Uac(wcscmp(argv[3], L"on") == 0, e);
+	} else if (wcscmp(argv[2], L"rdp-only") == 0 && argc == 4) {
+		char f[128];
+		WideCharToMultiByte(CP_UTF8, 0, argv[3], -1, f, sizeof f, NULL, NULL);
+		RdpOnly(f);
 	} else if (wcscmp(argv[2], L"down") == 0 && argc == 4) {
 		Down(wcscmp(argv[3], L"impostor") == 0);
 	} else {

@@ -100,8 +100,8 @@ secret() { # enroll USER and print the base32 secret from its otpauth URI
 	agent user enroll "$1" | grep -a -o 'secret=[A-Z2-7]*' | head -n1 | cut -d= -f2
 }
 ALICE=$(secret alice); CAROL=$(secret carol); DAVE=$(secret dave); BREAK=$(secret breakglass); ERIN=$(secret erin)
-FRANK=$(secret frank); GINA=$(secret gina)
-for s in "$ALICE" "$CAROL" "$DAVE" "$BREAK" "$ERIN" "$FRANK" "$GINA"; do
+FRANK=$(secret frank); GINA=$(secret gina); HANK=$(secret hank)
+for s in "$ALICE" "$CAROL" "$DAVE" "$BREAK" "$ERIN" "$FRANK" "$GINA" "$HANK"; do
 	[ -n "$s" ] || { echo "FAIL enrollment printed no secret"; exit 1; }
 done
 
@@ -126,6 +126,12 @@ check "settings shows the code at elevation enabled" sh -c "\"$WINE\" \"$BIN/jcm
 "$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" uac on "$ERIN" || failures=$((failures + 1))
 agent settings --uac-code=false >/dev/null
 check "audit has erin on surface uac" sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a erin | grep -a -q uac"
+
+note "cp_harness rdp-only (after: jcmfa-agent user require hank --surfaces rdp)"
+agent user require hank --surfaces rdp >/dev/null
+"$WINE" "$BIN/cp_harness.exe" "$BIN/jcmfa_credprov.dll" rdp-only "$HANK" || failures=$((failures + 1))
+check "audit has hank skipped at the console logon (gui, not-required) and allowed over rdp" \
+	sh -c "\"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a hank | grep -a gui | grep -a -q not-required && \"$WINE\" \"$BIN/jcmfa-agent.exe\" audit -n 200 2>/dev/null | grep -a hank | grep -a rdp | grep -a -q allow"
 
 note "cp_harness mfa-off (after: jcmfa-agent device mfa disable)"
 agent device mfa disable >/dev/null

@@ -15,12 +15,12 @@ func (f *fixture) loginOn(user, surface string, answers ...string) (Verdict, *sc
 	return v, s
 }
 
-// TestRDPOnlyPolicyAsksAtRDPNotAtConsoleLogon is row S2 at the level the
-// Windows credential provider reaches: it relays LogonUI's scenario as the
-// surface (credprovider/credential.cpp, Credential::Surface: "rdp" for a
-// remote session, "gui" for the console logon, "unlock", "uac"), and the
-// daemon decides. The DLL's wine harness speaks to the daemon through its
-// own stand-in pipe, so this is where an RDP-only policy is proved.
+// TestRDPOnlyPolicyAsksAtRDPNotAtConsoleLogon is row S2 with the words the
+// Windows credential provider relays as the surface (credprovider/
+// credential.cpp, Credential::Surface: "rdp" for a remote session, "gui"
+// for the console logon, "unlock", "uac"). The real DLL against the real
+// agent, both under wine, is `make test-wine-dll` (credprovider/test:
+// cp_harness rdp-only, with a user required --surfaces rdp).
 func TestRDPOnlyPolicyAsksAtRDPNotAtConsoleLogon(t *testing.T) {
 	f := newFixture(t)
 	sec := f.enroll("alice")

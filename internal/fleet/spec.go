@@ -217,11 +217,14 @@ func (s *Spec) validate(probs *Problems, devices map[string]Device, secrets map[
 	}
 	if _, err := s.settings(); err != nil {
 		field := "settings"
-		switch {
-		case strings.HasPrefix(err.Error(), "lockout"):
-			field = "settings.lockout"
-		case strings.HasPrefix(err.Error(), "authdb drift"):
-			field = "settings.authdb_drift"
+		// The error's first words name the key (settings() and
+		// engine.ValidateSettings write them so).
+		for _, k := range [][2]string{{"lockout", "lockout"}, {"authdb drift", "authdb_drift"}, {"grace surfaces", "grace_surfaces"}, {"grace_surfaces", "grace_surfaces"},
+			{"grace", "grace"}, {"trusted network", "trusted_networks"}} {
+			if strings.HasPrefix(err.Error(), k[0]) {
+				field = "settings." + k[1]
+				break
+			}
 		}
 		s.problem(probs, err.Error(), strings.Split(field, ".")...)
 	}

@@ -320,7 +320,7 @@ func (e *Engine) finishDetail(req LoginRequest, v Verdict, activate bool, detail
 	ev.Detail = detail
 	err := e.Store.Record(req.User, func(tx *store.Tx) error {
 		if v.Word == Deny {
-			// Any deny clears the account's grace windows (row G5).
+			// Any deny clears the account's grace windows (row G4).
 			if err := clearGrace(tx, req.User); err != nil {
 				return err
 			}
@@ -458,7 +458,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 				return verr
 			}
 			if v.Word == Deny {
-				st.Grace = nil // any deny clears the windows (G5)
+				st.Grace = nil // any deny clears the windows (G4)
 			}
 			if err := tx.PutState(req.User, st); err != nil {
 				return err

@@ -34,7 +34,7 @@ func (e *Engine) originOf(req LoginRequest) string {
 	return "session:" + s + " tty:" + truncate(req.TTY, 64)
 }
 
-// clearGrace drops the account's grace windows, for a deny (row G5).
+// clearGrace drops the account's grace windows, for a deny (row G4).
 func clearGrace(tx *store.Tx, user string) error {
 	if user == "" {
 		return nil

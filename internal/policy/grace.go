@@ -11,7 +11,7 @@ import (
 	"github.com/jcmfa/jcmfa/internal/store"
 )
 
-// Grace windows (rows G1-G10 of docs/policy.md): after an allowed code for
+// Grace windows (rows G1-G12 of docs/policy.md): after an allowed code for
 // an account from an origin, the same account from the same origin on a
 // listed surface is not asked again until the window ends.
 //

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Trusted networks (rows N1-N8 of docs/policy.md): a login whose remote
+// Trusted networks (rows N1-N7 of docs/policy.md): a login whose remote
 // host is an IP address inside a listed network is not asked for a code.
 //
 // The remote host is the client's PAM_RHOST (or nothing: the Windows

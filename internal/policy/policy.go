@@ -80,7 +80,7 @@ type Requirement struct {
 // Required applies the user's own setting, then the enabled conditional
 // policies: a policy matches all users or members of its groups, minus
 // members of its excluded groups. Each counts only on the surfaces it is
-// scoped to (InScope), so the requirement is their union (row P27).
+// scoped to (InScope), so the requirement is their union (row S4).
 func Required(in Input) Requirement {
 	if in.HasUser && in.User.Required && InScope(in.User.Surfaces, in.Surface) {
 		return Requirement{Required: true, By: "user"}

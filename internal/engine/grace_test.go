@@ -45,7 +45,7 @@ func (f *fixture) wantAsked(user, rhost string) {
 
 func (f *fixture) next() { f.clock = f.clock.Add(30 * time.Second) }
 
-// TestGraceWindowSparesTheSameOriginOnly is rows G1-G3.
+// TestGraceWindowSparesTheSameOriginOnly is rows G1-G3 and G7.
 func TestGraceWindowSparesTheSameOriginOnly(t *testing.T) {
 	f := newFixture(t)
 	sec := f.enroll("alice")
@@ -72,7 +72,7 @@ func TestGraceWindowSparesTheSameOriginOnly(t *testing.T) {
 	f.clock = opened.Add(10 * time.Minute) // G2: the window has ended
 	f.wantAsked("alice", "192.0.2.1")
 	// The grace skip used no code: the code of the window's login is
-	// still refused as a replay (replay rules intact).
+	// still refused as a replay (replay rules intact, G7).
 	f.clock = opened
 	v, _ = f.loginFrom("alice", "192.0.2.9", f.code(sec))
 	wantVerdict(t, v, Deny, "replayed-code")

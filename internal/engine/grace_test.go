@@ -78,7 +78,7 @@ func TestGraceWindowSparesTheSameOriginOnly(t *testing.T) {
 	wantVerdict(t, v, Deny, "replayed-code")
 }
 
-// TestGraceWindowsEnd is rows G4-G7: a deny, a lockout, user reset, a new
+// TestGraceWindowsEnd is rows G4-G6: a deny, a lockout, user reset, a new
 // secret, a settings change.
 func TestGraceWindowsEnd(t *testing.T) {
 	cases := []struct {

@@ -244,3 +244,15 @@ func TestGraceForLocalLoginsFollowsTheKernelsSession(t *testing.T) {
 	v, _ = f.loginFrom("alice", "192.0.2.1")
 	wantVerdict(t, v, Deny, "locked-out")
 }
+
+// TestRecoveryCodeOpensNoGraceWindow is rows G13 and R12: a login with a
+// recovery code proves nothing about the next one.
+func TestRecoveryCodeOpensNoGraceWindow(t *testing.T) {
+	f := newFixture(t)
+	f.enroll("alice")
+	f.grace(time.Hour)
+	codes := f.issue("alice", 3)
+	v, _ := f.loginFrom("alice", "192.0.2.1", codes[0])
+	wantVerdict(t, v, Allow, "recovery-code")
+	f.wantAsked("alice", "192.0.2.1")
+}

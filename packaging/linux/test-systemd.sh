@@ -245,6 +245,10 @@ for REL in $RELEASES; do
 	pid=$(ct systemctl show -p MainPID --value jcmfa-agent.service)
 	check '[ "$(ct grep ^CapEff: /proc/$pid/status | cut -f2)" = 0000000000000000 ]' "the daemon has no effective capabilities"
 	check '[ "$(ct grep ^CapBnd: /proc/$pid/status | cut -f2)" = 0000000000000000 ]' "and an empty bounding set"
+	# Local grace windows (sudo in the same login session) read a root
+	# process's session id and the boot id; in the daemon's own mount
+	# namespace (its /proc) and as _jcmfa, both must be readable.
+	check 'ct nsenter -t "$pid" -m setpriv --reuid=_jcmfa --regid=_jcmfa --clear-groups cat /proc/1/sessionid /proc/sys/kernel/random/boot_id >/dev/null' "the daemon can read a root process's session id and the boot id"
 	check '[ "$(mode /var/lib/jcmfa)" = "700 _jcmfa:_jcmfa" ]' "/var/lib/jcmfa 0700 _jcmfa"
 	check '[ "$(mode /var/lib/jcmfa/store.key)" = "600 _jcmfa:_jcmfa" ]' "store.key 0600 _jcmfa"
 	check '[ "$(mode /var/lib/jcmfa/jcmfa.db)" = "600 _jcmfa:_jcmfa" ]' "jcmfa.db 0600 _jcmfa"

@@ -14,10 +14,7 @@ import (
 
 // UserRow is one account as admins see it (`user status`, `users`).
 type UserRow struct {
-	User string `json:"user"`
-	// RecoveryCodes is how many unspent recovery codes the account has.
-	RecoveryCodes int `json:"recovery_codes"`
-
+	User         string     `json:"user"`
 	Status       string     `json:"status"`
 	StatusText   string     `json:"status_text"`
 	Required     bool       `json:"required"`
@@ -33,6 +30,10 @@ type UserRow struct {
 	LockedUntil  *time.Time `json:"locked_until,omitempty"`
 	// Surfaces is the scope of the user's own requirement (empty: all).
 	Surfaces []string `json:"surfaces,omitempty"`
+	// RecoveryCodes is how many unspent recovery codes the account has.
+	// New fields go last: scripts read `users --json` in the order 0.2.0
+	// printed (user, status, ...).
+	RecoveryCodes int `json:"recovery_codes"`
 }
 
 func timePtr(t time.Time) *time.Time {

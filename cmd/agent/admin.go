@@ -152,6 +152,10 @@ func printUser(raw json.RawMessage) error {
 	if r.Enrolled || r.RecoveryCodes > 0 {
 		fmt.Fprintf(w, "recovery codes\t%d left\n", r.RecoveryCodes)
 	}
+	if r.FleetRecoverySet != "" {
+		// Both sets work, each code once (R16): say how the total splits.
+		fmt.Fprintf(w, "\t%d issued here, %d of fleet set %s\n", r.RecoveryCodes-r.FleetRecoveryCodes, r.FleetRecoveryCodes, r.FleetRecoverySet)
+	}
 	return w.Flush()
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"text/tabwriter"
@@ -13,12 +14,13 @@ import (
 	"github.com/jcmfa/jcmfa/internal/daemon"
 	"github.com/jcmfa/jcmfa/internal/doctor"
 	"github.com/jcmfa/jcmfa/internal/fleet"
+	"github.com/jcmfa/jcmfa/internal/recovery"
 	"github.com/jcmfa/jcmfa/internal/store"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
 // The admin side of a fleet (init, device add, publish, status, collect,
-// secret add) lives in jcmfa-agent rather than a second binary: admins
+// secret add, recovery-codes) lives in jcmfa-agent rather than a second binary: admins
 // already have it, it is the same version as the devices it publishes for
 // (one bundle format, one validation of settings), and the go-tuf metadata
 // code it needs is the code the daemon already links to verify. These
@@ -34,7 +36,8 @@ HTTPS host serves. The admin keeps the desired state in fleet.yaml, and
 Devices poll, verify and apply their bundle; living data (used codes,
 failures, lockouts, audit) stays on each device. See docs/fleet.md.
 
-Admin side (files only):   init, device add, publish, status DIR, collect, secret add
+Admin side (files only):   init, device add, publish, status DIR, collect, secret add,
+                           recovery-codes add|remove|list
 Device side (the daemon):  join, leave, status, check   and   "device id"`,
 	}
 	identity := os.Getenv("JCMFA_FLEET_IDENTITY")
@@ -107,7 +110,7 @@ expires after 24 hours, and devices then report expired metadata.`,
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(_ *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				return adminStatus(args[0], asJSON)
+				return adminStatus(args[0], identity, asJSON)
 			}
 			rows, err := c.call("fleet.status", nil)
 			if err != nil {
@@ -241,18 +244,116 @@ by the device).`,
 	secretAdd.Flags().BoolVar(&replace, "replace", false, "replace an existing secret")
 	secret.AddCommand(secretAdd)
 
-	cmd.AddCommand(initCmd, devCmd, publish, status, join, leave, check, collect, secret)
+	cmd.AddCommand(initCmd, devCmd, publish, status, join, leave, check, collect, secret, newFleetRecoveryCmd(&identity))
 	return cmd
 }
 
-func adminStatus(dir string, asJSON bool) error {
-	s, err := (fleet.Workspace{Dir: dir}).Status()
+// newFleetRecoveryCmd is `fleet recovery-codes add|remove|list`: recovery
+// codes the fleet admin issues (docs/fleet.md, "Recovery codes").
+func newFleetRecoveryCmd(identity *string) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "recovery-codes",
+		Short: "Fleet-issued recovery codes (hashes in secrets.age, sent in the user's bundles)",
+		Long: recoveryLong + `
+
+Fleet codes go, as hashes, to every device the user is bound to (at the next
+publish), and are spent per device: a code used on one device still works
+on the others until you issue a new set ("add" again) and publish. Codes
+made on a device (jcmfa-agent user recovery-codes) keep working beside them.`,
+	}
+	var count int
+	add := &cobra.Command{
+		Use:   "add USER DIR",
+		Short: "Make new recovery codes for USER, show them once and keep their hashes in secrets.age",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			ri, err := (fleet.Workspace{Dir: args[1]}).IssueRecovery(*identity, args[0], count, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%d new fleet recovery codes for %s, set %s (each works once per device):\n", len(ri.Codes), ri.User, ri.Set)
+			for _, code := range ri.Codes {
+				fmt.Println("  " + code)
+			}
+			if ri.Replaced != "" {
+				fmt.Printf("They replace set %s: its codes stop working on each device at its next bundle.\n", ri.Replaced)
+			}
+			fmt.Printf("Hand them to the user to keep somewhere safe. They are not shown again.\nrun `jcmfa-agent fleet publish fleet.yaml %s` to send them to %s's devices\n", args[1], ri.User)
+			return nil
+		},
+	}
+	add.Flags().IntVar(&count, "count", recovery.DefaultCount, fmt.Sprintf("how many codes, 1-%d", recovery.MaxCount))
+	remove := &cobra.Command{
+		Use:   "remove USER DIR",
+		Short: "Revoke USER's fleet recovery codes (on each device at its next bundle)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(_ *cobra.Command, args []string) error {
+			rs, err := (fleet.Workspace{Dir: args[1]}).RemoveRecovery(*identity, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Printf("removed set %s (%d codes) of %s; run `jcmfa-agent fleet publish fleet.yaml %s`\n", rs.Set, rs.Codes, rs.User, args[1])
+			return nil
+		},
+	}
+	var asJSON bool
+	list := &cobra.Command{
+		Use:   "list DIR",
+		Short: "Show each user's fleet recovery set: its id, how many codes, when issued (never the codes)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			sets, err := (fleet.Workspace{Dir: args[0]}).RecoverySets(*identity)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return json.NewEncoder(os.Stdout).Encode(sets)
+			}
+			return printRecoverySets(os.Stdout, sets)
+		},
+	}
+	list.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.AddCommand(add, remove, list)
+	return cmd
+}
+
+// printRecoverySets is the table of `fleet recovery-codes list` and of
+// `fleet status DIR`. Codes counts the set as issued: which were spent is
+// known only to each device (`user status` there).
+func printRecoverySets(out io.Writer, sets []fleet.RecoverySet) error {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "USER\tRECOVERY SET\tCODES\tISSUED")
+	for _, r := range sets {
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", r.User, r.Set, r.Codes, r.Issued.Local().Format(time.DateTime))
+	}
+	return w.Flush()
+}
+
+func adminStatus(dir, identity string, asJSON bool) error {
+	ws := fleet.Workspace{Dir: dir}
+	s, err := ws.Status()
 	if err != nil {
 		return err
 	}
+	// The recovery sets are in secrets.age: shown when the identity
+	// opens it, and said so when it does not (status needs no identity).
+	sets, setsErr := ws.RecoverySets(identity)
 	if asJSON {
-		return json.NewEncoder(os.Stdout).Encode(s)
+		return json.NewEncoder(os.Stdout).Encode(struct {
+			fleet.Status
+			Recovery []fleet.RecoverySet `json:"recovery,omitempty"`
+		}{s, sets})
 	}
+	defer func() {
+		fmt.Println()
+		if setsErr != nil {
+			fmt.Printf("recovery codes: not shown (%v)\n", setsErr)
+		} else if len(sets) == 0 {
+			fmt.Println("recovery codes: no fleet sets (jcmfa-agent fleet recovery-codes add USER DIR)")
+		} else {
+			printRecoverySets(os.Stdout, sets)
+		}
+	}()
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	pub := "never"
 	if !s.Published.IsZero() {

@@ -230,11 +230,18 @@ func (a *FleetAgent) check(rec store.FleetRecord) (int64, error) {
 	if err != nil {
 		return res.Snapshot, err
 	}
+	// A bad recovery set costs its user the fleet codes here, not the
+	// rest of the bundle (docs/fleet.md, "Recovery codes"; R17).
+	bad := b.CheckRecovery()
 	ev := &store.Event{Time: a.now(), Kind: "fleet-apply", Verdict: "ok",
 		Detail: fmt.Sprintf("device %s serial %d snapshot %d: %d users, %d policies", p.Device, p.Serial, res.Snapshot, len(p.Users), len(p.Policies))}
 	if len(conflicts) > 0 {
 		ev.Detail += "; " + strings.Join(conflicts, "; ")
 		a.log.Error("fleet: one account named twice in the bundle", "conflicts", strings.Join(conflicts, "; "))
+	}
+	if len(bad) > 0 {
+		ev.Detail += "; " + strings.Join(bad, "; ")
+		a.log.Error("fleet: recovery codes refused; the rest of the bundle applies", "problems", strings.Join(bad, "; "))
 	}
 	if err := a.st.ApplyBundle(b, ev); err != nil {
 		return res.Snapshot, err

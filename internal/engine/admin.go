@@ -30,10 +30,15 @@ type UserRow struct {
 	LockedUntil  *time.Time `json:"locked_until,omitempty"`
 	// Surfaces is the scope of the user's own requirement (empty: all).
 	Surfaces []string `json:"surfaces,omitempty"`
-	// RecoveryCodes is how many unspent recovery codes the account has.
+	// RecoveryCodes is how many unspent recovery codes the account has
+	// here: its local set's and the fleet set's together (R10, R16).
 	// New fields go last: scripts read `users --json` in the order 0.2.0
 	// printed (user, status, ...).
 	RecoveryCodes int `json:"recovery_codes"`
+	// FleetRecoveryCodes is the fleet set's part of them, and
+	// FleetRecoverySet that set's id (empty: the bundle gave none).
+	FleetRecoveryCodes int    `json:"fleet_recovery_codes,omitempty"`
+	FleetRecoverySet   string `json:"fleet_recovery_set,omitempty"`
 }
 
 func timePtr(t time.Time) *time.Time {
@@ -398,8 +403,9 @@ func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User
 func (e *Engine) ResetUser(actor Actor, name string) (UserRow, error) {
 	return e.editState(actor, "reset", name, func(u *store.User, st *store.State, now time.Time) {
 		u.TOTP = nil
+		u.Recovery = nil // the fleet set too, until the next bundle
 		*st = store.State{PeriodStart: now}
-	}, (*store.Tx).DeleteRecovery)
+	}, (*store.Tx).RevokeLocalRecovery)
 }
 
 // UnlockUser clears a lockout and the failure count.

@@ -438,14 +438,14 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong):
 				// Only an answer the TOTP check refused, shaped like a
 				// recovery code, is looked up as one (recovery.go).
-				left, used, rerr := spendRecovery(tx, req.User, answer)
+				left, detail, used, rerr := spendRecovery(tx, req.User, fleetSet(in), answer, now)
 				if rerr != nil {
 					return rerr
 				}
 				if used {
 					st = policy.RecordSuccess(st, 0)
 					v, recoveryLeft = Verdict{Allow, "recovery-code"}, left
-					ev.Detail = recoveryDetail(left)
+					ev.Detail = detail
 					break
 				}
 				st = policy.RecordFailure(st, in.Settings, now)

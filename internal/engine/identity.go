@@ -93,6 +93,10 @@ func (e *Engine) rekey(tx *store.Tx, from, to, detail string) (ev store.Event, m
 	if err := tx.DeleteUser(from); err != nil {
 		return ev, false, err
 	}
+	// The record moves whole (fleet spent indices too): none stays behind.
+	if err := tx.DeleteRecovery(from); err != nil {
+		return ev, false, err
+	}
 	if hadCodes {
 		if err := tx.PutRecovery(to, rc); err != nil {
 			return ev, false, err

@@ -31,9 +31,12 @@ const lowRecovery = 3
 // recovery codes left).
 func rowAt(tx *store.Tx, in policy.Input, name string) (UserRow, error) {
 	r := rowOf(in, name)
-	rc, found, err := tx.Recovery(name)
-	if found {
-		r.RecoveryCodes = len(rc.Codes)
+	rc, _, err := tx.Recovery(name)
+	r.RecoveryCodes = len(rc.Codes)
+	if f := fleetSet(in); f != nil {
+		r.FleetRecoverySet = f.Set
+		r.FleetRecoveryCodes = rc.FleetLeft(f)
+		r.RecoveryCodes += r.FleetRecoveryCodes
 	}
 	return r, err
 }
@@ -66,11 +69,14 @@ func putRecoverySet(tx *store.Tx, name, by string, hashes []recovery.Hash, now f
 	}
 	rc := now()
 	rc.By, rc.Total, rc.Codes = by, len(hashes), hashes
+	// What this device spent of fleet sets is not the local set's: it
+	// stays, or a bundle with the same set would revive those codes.
+	rc.FleetSpent = old.FleetSpent
 	if err := tx.PutRecovery(name, rc); err != nil {
 		return "", err
 	}
 	detail := fmt.Sprintf("issued %d", len(hashes))
-	if had {
+	if had && old.HasLocal() {
 		detail += fmt.Sprintf("; revoked the earlier set (%d unused)", len(old.Codes))
 	}
 	return detail, nil
@@ -247,25 +253,48 @@ func (e *Engine) auditRecovery(req LoginRequest, v Verdict, detail string) Verdi
 }
 
 // spendRecovery checks a login's answer, one the TOTP check refused, as a
-// recovery code of user's, and spends it if it is one: inside the login's
-// write transaction, so two logins with one code cannot both succeed. It
-// runs only for an answer shaped like a recovery code; a TOTP login never
-// gets here. left is how many codes remain after this one.
-func spendRecovery(tx *store.Tx, user, answer string) (left int, used bool, err error) {
+// recovery code of the account's, and spends it if it is one: inside the
+// login's write transaction, so two logins with one code cannot both
+// succeed. It runs only for an answer shaped like a recovery code; a TOTP
+// login never gets here. Two sets may stand side by side (R16): the local
+// one (issued on this device) and the fleet one (fleet: the bundle's, in
+// the user's record); a code of either works once. left is how many codes of both remain
+// after this one; detail says which set it was, for the audit.
+func spendRecovery(tx *store.Tx, name string, fleet *store.FleetRecovery, answer string, now time.Time) (left int, detail string, used bool, err error) {
 	canon, ok := recovery.Normalize(answer)
 	if !ok {
-		return 0, false, nil
+		return 0, "", false, nil
 	}
-	rc, found, err := tx.Recovery(user)
-	if err != nil || !found {
-		return 0, false, err
+	rc, _, err := tx.Recovery(name)
+	if err != nil {
+		return 0, "", false, err
 	}
-	i := recovery.Match(rc.Codes, canon)
-	if i < 0 {
-		return len(rc.Codes), false, nil
+	if i := recovery.Match(rc.Codes, canon); i >= 0 {
+		rc.Codes = slices.Delete(rc.Codes, i, i+1)
+		left = len(rc.Codes) + rc.FleetLeft(fleet)
+		return left, recoveryDetail(len(rc.Codes)), true, tx.PutRecovery(name, rc)
 	}
-	rc.Codes = slices.Delete(rc.Codes, i, i+1)
-	return len(rc.Codes), true, tx.PutRecovery(user, rc)
+	if fleet == nil {
+		return 0, "", false, nil
+	}
+	i := recovery.Match(fleet.Codes, canon)
+	if i < 0 || slices.Contains(rc.Spent(fleet.Set), i) {
+		// Spent here already (R14): the bundle that brought the set
+		// again does not make it usable.
+		return 0, "", false, nil
+	}
+	rc.SpendFleet(fleet.Set, i, now)
+	setLeft := rc.FleetLeft(fleet)
+	detail = fmt.Sprintf("fleet set %s: %s", fleet.Set, recoveryDetail(setLeft))
+	return len(rc.Codes) + setLeft, detail, true, tx.PutRecovery(name, rc)
+}
+
+// fleetSet is the fleet's recovery set for the account in, if any.
+func fleetSet(in policy.Input) *store.FleetRecovery {
+	if !in.HasUser {
+		return nil
+	}
+	return in.User.Recovery
 }
 
 // looksLikeRecovery reports whether an answer has a recovery code's shape,

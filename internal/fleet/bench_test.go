@@ -40,7 +40,7 @@ func benchFleet(b *testing.B, users, devices int) (Workspace, string, []*identit
 		secrets[name] = store.Secret{Key: k, Algorithm: "SHA1", Digits: 6, Period: 30, EnrolledAt: time.Now()}
 		fmt.Fprintf(&spec, "  %s: {device_groups: [all]}\n", name)
 	}
-	if err := w.saveSecrets(secrets); err != nil {
+	if err := w.saveSecrets(secretsDoc{Users: secrets}); err != nil {
 		b.Fatal(err)
 	}
 	path := filepath.Join(dir, "fleet.yaml")

@@ -146,7 +146,7 @@ func (w Workspace) Collect(specPath, identity string, files []string, replace bo
 	if err != nil {
 		return res, err
 	}
-	id, devices, secrets, spec := want.id, want.devices, want.secrets, want.spec
+	id, devices, secrets, spec := want.id, want.devices, want.doc.Users, want.spec
 	byKey := map[string]string{}
 	for name, d := range devices {
 		byKey[d.Recipient] = name
@@ -183,7 +183,7 @@ func (w Workspace) Collect(specPath, identity string, files []string, replace bo
 		res.Added = append(res.Added, e.User+" from "+dev)
 	}
 	if changed {
-		return res, w.saveSecrets(secrets)
+		return res, w.saveSecrets(want.doc)
 	}
 	return res, nil
 }
@@ -195,13 +195,13 @@ func (w Workspace) AddSecret(identity, user string, sec store.Secret, replace bo
 	if err != nil {
 		return err
 	}
-	secrets, err := w.Secrets(id)
+	doc, err := w.openSecrets(id)
 	if err != nil {
 		return err
 	}
-	if _, ok := secrets[user]; ok && !replace {
+	if _, ok := doc.Users[user]; ok && !replace {
 		return fmt.Errorf("%s already has a secret; --replace makes a new one", user)
 	}
-	secrets[user] = sec
-	return w.saveSecrets(secrets)
+	doc.Users[user] = sec
+	return w.saveSecrets(doc)
 }

@@ -39,7 +39,7 @@ policies:
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := s.ForDevice("web1", nil, nil)
+	p, err := s.ForDevice("web1", nil, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

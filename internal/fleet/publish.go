@@ -12,8 +12,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/theupdateframework/go-tuf/v2/metadata"
-
-	"github.com/jcmfa/jcmfa/internal/store"
 )
 
 // publishState is what the last publish wrote, so the next one re-seals only
@@ -76,7 +74,7 @@ type PublishResult struct {
 type desired struct {
 	id      *age.X25519Identity
 	devices map[string]Device
-	secrets map[string]store.Secret
+	doc     secretsDoc // the secrets and the recovery sets
 	spec    *Spec
 }
 
@@ -89,10 +87,10 @@ func (w Workspace) loadDesired(specPath, identity string) (desired, error) {
 	if d.devices, err = w.Devices(); err != nil {
 		return d, err
 	}
-	if d.secrets, err = w.Secrets(d.id); err != nil {
+	if d.doc, err = w.openSecrets(d.id); err != nil {
 		return d, err
 	}
-	d.spec, err = LoadSpec(specPath, d.devices, d.secrets)
+	d.spec, err = LoadSpec(specPath, d.devices, d.doc.Users)
 	return d, err
 }
 
@@ -108,10 +106,10 @@ func (w Workspace) Publish(specPath string, opts PublishOptions) (PublishResult,
 	if err != nil {
 		return res, err
 	}
-	return w.publish(d.spec, d.devices, d.secrets, opts)
+	return w.publish(d.spec, d.devices, d.doc, opts)
 }
 
-func (w Workspace) publish(spec *Spec, devices map[string]Device, secrets map[string]store.Secret, opts PublishOptions) (PublishResult, error) {
+func (w Workspace) publish(spec *Spec, devices map[string]Device, doc secretsDoc, opts PublishOptions) (PublishResult, error) {
 	var res PublishResult
 	r, err := loadRepo(w)
 	if err != nil {
@@ -146,7 +144,7 @@ func (w Workspace) publish(spec *Spec, devices map[string]Device, secrets map[st
 	next := map[string]deviceState{}
 	for _, name := range names {
 		d := devices[name]
-		p, err := spec.ForDevice(name, secrets, st.ResetAt)
+		p, err := spec.ForDevice(name, doc.Users, doc.Recovery, st.ResetAt)
 		if err != nil {
 			return res, err
 		}

@@ -26,7 +26,8 @@ import (
 // A workspace is the admin's directory:
 //
 //	fleet.yaml        desired state (version control)       any name; given to publish
-//	secrets.age       TOTP secrets sealed to admin.pub       version control is fine
+//	secrets.age       TOTP secrets and recovery code hashes  version control is fine
+//	                  sealed to admin.pub
 //	admin.pub         the admin's age recipient(s)           public
 //	devices.json      device name -> age recipient           public
 //	state.json        what the last publish wrote            working data
@@ -133,7 +134,7 @@ func Init(dir string, opts InitOptions) (Workspace, error) {
 	if err := writeNew(w.path(devicesFile), []byte("{}\n")); err != nil {
 		return w, err
 	}
-	if err := w.saveSecrets(map[string]store.Secret{}); err != nil {
+	if err := w.saveSecrets(secretsDoc{Users: map[string]store.Secret{}}); err != nil {
 		return w, err
 	}
 	r := &repo{w: w, root: root, keys: keys}
@@ -452,29 +453,42 @@ func (w Workspace) AdminRecipients() ([]string, error) {
 type secretsDoc struct {
 	Version int                     `json:"version"`
 	Users   map[string]store.Secret `json:"users"`
+	// Recovery are the fleet's recovery code sets, by user: only salted
+	// hashes and a set id (recovery.go); the codes were shown once.
+	Recovery map[string]store.FleetRecovery `json:"recovery,omitempty"`
 }
 
 // Secrets opens secrets.age with the admin's identity.
 func (w Workspace) Secrets(id *age.X25519Identity) (map[string]store.Secret, error) {
+	doc, err := w.openSecrets(id)
+	return doc.Users, err
+}
+
+// openSecrets opens the whole of secrets.age.
+func (w Workspace) openSecrets(id *age.X25519Identity) (secretsDoc, error) {
+	var doc secretsDoc
 	raw, err := os.ReadFile(w.path(secretsFile))
 	if err != nil {
-		return nil, err
+		return doc, err
 	}
 	rd, err := age.Decrypt(bytes.NewReader(raw), id)
 	if err != nil {
-		return nil, fmt.Errorf("%s does not open with this identity: %w", w.path(secretsFile), err)
+		return doc, fmt.Errorf("%s does not open with this identity: %w", w.path(secretsFile), err)
 	}
-	var doc secretsDoc
 	if err := json.NewDecoder(rd).Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", w.path(secretsFile), err)
+		return doc, fmt.Errorf("%s: %w", w.path(secretsFile), err)
 	}
 	if doc.Users == nil {
 		doc.Users = map[string]store.Secret{}
 	}
-	return doc.Users, nil
+	if doc.Recovery == nil {
+		doc.Recovery = map[string]store.FleetRecovery{}
+	}
+	return doc, nil
 }
 
-func (w Workspace) saveSecrets(users map[string]store.Secret) error {
+// saveSecrets seals doc to the admin recipients as secrets.age.
+func (w Workspace) saveSecrets(doc secretsDoc) error {
 	var rs []age.Recipient
 	recips, err := w.AdminRecipients()
 	if err != nil {
@@ -489,7 +503,11 @@ func (w Workspace) saveSecrets(users map[string]store.Secret) error {
 	if err != nil {
 		return err
 	}
-	if err := json.NewEncoder(wr).Encode(secretsDoc{Version: 1, Users: users}); err != nil {
+	doc.Version = 1
+	if len(doc.Recovery) == 0 {
+		doc.Recovery = nil
+	}
+	if err := json.NewEncoder(wr).Encode(doc); err != nil {
 		return err
 	}
 	if err := wr.Close(); err != nil {

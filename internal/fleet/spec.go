@@ -390,9 +390,9 @@ func (u UserSpec) bound(device string, groups []string) bool {
 }
 
 // ForDevice is the configuration of one device: the settings, the users
-// bound to it (with their secrets) and the policies that apply to it.
+// bound to it (with their secrets and recovery sets) and the policies that apply to it.
 // Device MFA is on if any of its device groups switches it on.
-func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, resetAt map[string]time.Time) (Payload, error) {
+func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, recovery map[string]store.FleetRecovery, resetAt map[string]time.Time) (Payload, error) {
 	st, err := s.settings()
 	if err != nil {
 		return Payload{}, err
@@ -415,6 +415,12 @@ func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, resetAt
 		withheld := u.Enrolled != nil && !*u.Enrolled
 		if sec, ok := secrets[name]; ok && !withheld {
 			su.TOTP = &sec
+		}
+		// The fleet's recovery set goes with the user, sealed to the
+		// device with the rest of the payload; a withheld (reset) user
+		// gets none, as a reset revokes codes on a device (R3).
+		if rs, ok := recovery[name]; ok && !withheld {
+			su.Recovery = &rs
 		}
 		if withheld {
 			if p.ResetBefore == nil {

@@ -36,6 +36,8 @@ const (
 	maxInput = 64
 	// SaltSize is the random salt of each stored hash.
 	SaltSize = 16
+	// SumSize is the length of each stored hash's sum (SHA-256).
+	SumSize = 32
 )
 
 // ErrCount refuses a set size out of bounds.

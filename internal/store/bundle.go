@@ -61,6 +61,26 @@ type Bundle struct {
 	ResetBefore map[string]time.Time
 }
 
+// CheckRecovery drops every fleet recovery set in b that a device must
+// not take (FleetRecovery.Check: too many codes, a malformed hash or id)
+// and says what it dropped, one line per user, for the audit. The rest of
+// the bundle applies, as for a user named twice (daemon keyByAccount):
+// the user keeps the secret and requirement the bundle gives, and has no
+// fleet codes on this device until a good set arrives.
+func (b *Bundle) CheckRecovery() (problems []string) {
+	for i := range b.Users {
+		u := &b.Users[i]
+		if u.Recovery == nil {
+			continue
+		}
+		if err := u.Recovery.Check(); err != nil {
+			problems = append(problems, fmt.Sprintf("user %q: fleet recovery codes refused: %v", u.Name, err))
+			u.Recovery = nil
+		}
+	}
+	return problems
+}
+
 // ErrBundleRollback refuses a bundle older than the one in force.
 var ErrBundleRollback = errors.New("bundle is older than the one in force")
 

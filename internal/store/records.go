@@ -61,6 +61,11 @@ type User struct {
 	// Surfaces scopes Required to these surfaces (policy.Surfaces);
 	// empty: every surface.
 	Surfaces []string `json:"surfaces,omitempty"`
+	// Recovery is the fleet admin's recovery code set for this account
+	// (configuration: it comes in the bundle, sealed like TOTP, and
+	// every bundle replaces it); the codes this device spent of it are
+	// living data in the recovery record (recovery.go).
+	Recovery *FleetRecovery `json:"recovery,omitempty"`
 }
 
 // Secret is an enrolled TOTP key and its parameters (RFC 6238).

@@ -252,13 +252,14 @@ func (t *Tx) PutUser(u User) error {
 	return t.put(bucketUsers, []byte(u.Name), u)
 }
 
-// DeleteUser removes a user's configuration and living data (recovery
-// codes included).
+// DeleteUser removes a user's configuration and living data (local
+// recovery codes included; what was spent of fleet recovery sets stays,
+// RevokeLocalRecovery).
 func (t *Tx) DeleteUser(name string) error {
 	if err := t.tx.Bucket(bucketUsers).Delete([]byte(name)); err != nil {
 		return err
 	}
-	if err := t.DeleteRecovery(name); err != nil {
+	if err := t.RevokeLocalRecovery(name); err != nil {
 		return err
 	}
 	return t.tx.Bucket(bucketState).Delete([]byte(name))

@@ -2,8 +2,11 @@ package store
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jcmfa/jcmfa/internal/recovery"
 )
 
 func secret(k string, at time.Time) *Secret {
@@ -113,4 +116,103 @@ func TestBundleRollbackRefused(t *testing.T) {
 	if !errors.Is(err, ErrBundleRollback) {
 		t.Fatalf("err = %v, want ErrBundleRollback", err)
 	}
+}
+
+// fleetSet is a well-formed fleet recovery set of n codes.
+func fleetSet(t *testing.T, id string, n int) *FleetRecovery {
+	t.Helper()
+	codes, err := recovery.Generate(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := recovery.HashAll(codes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &FleetRecovery{Set: id, Codes: hs}
+}
+
+// A bundle is signed, but a device still bounds what it takes: a bad
+// fleet recovery set is dropped for its user only, and says why; the
+// rest of the bundle (that user's secret included) applies.
+func TestBadFleetRecoverySetsAreDroppedAndTheRestApplies(t *testing.T) { // R17
+	s, _, _ := openTemp(t)
+	now := time.Now().UTC()
+	const id = "00112233445566778899aabbccddeeff"
+	badSalt := fleetSet(t, id, 2)
+	badSalt.Codes[1].Salt = badSalt.Codes[1].Salt[:3]
+	badSum := fleetSet(t, id, 2)
+	badSum.Codes[0].Sum = append(badSum.Codes[0].Sum, 0)
+	cases := map[string]*FleetRecovery{
+		"over":   fleetSet(t, id, recovery.MaxCount), // made below to 51
+		"salt":   badSalt,
+		"sum":    badSum,
+		"id":     fleetSet(t, "../../etc", 2),
+		"upper":  fleetSet(t, strings.ToUpper(id), 2),
+		"empty":  {Set: id},
+		"good":   fleetSet(t, id, recovery.MaxCount),
+		"nocode": nil,
+	}
+	cases["over"].Codes = append(cases["over"].Codes, cases["over"].Codes[0])
+	b := Bundle{Record: FleetRecord{Managed: true, Serial: 1}, Settings: DefaultSettings()}
+	for _, name := range []string{"empty", "good", "id", "nocode", "over", "salt", "sum", "upper"} {
+		b.Users = append(b.Users, User{Name: name, Required: true, TOTP: secret("AAAA", now), Recovery: cases[name]})
+	}
+	bad := b.CheckRecovery()
+	if len(bad) != 6 {
+		t.Fatalf("%d refusals, want 6: %q", len(bad), bad)
+	}
+	for _, want := range []string{`user "over": fleet recovery codes refused: recovery set ` + id + ` has 51 codes; a set has 1 to 50`,
+		`user "salt": fleet recovery codes refused: recovery set ` + id + `: code 1 is malformed`, `user "id"`, `user "upper"`, `user "empty"`, `user "sum"`} {
+		if !strings.Contains(strings.Join(bad, "\n"), want) {
+			t.Errorf("refusals %q do not say %q", bad, want)
+		}
+	}
+	if err := s.ApplyBundle(b, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		return tx.ForEachUser(func(u User) error {
+			if u.TOTP == nil {
+				t.Errorf("%s lost the bundle's secret", u.Name)
+			}
+			if (u.Recovery != nil) != (u.Name == "good") {
+				t.Errorf("%s: recovery set kept = %v", u.Name, u.Recovery != nil)
+			}
+			return nil
+		})
+	})
+}
+
+// What a device spent of fleet sets is living data: a reset or a removal
+// keeps it (the next bundle brings the set back), a move takes it along.
+func TestRevokeLocalRecoveryKeepsFleetSpent(t *testing.T) { // R14
+	s, _, _ := openTemp(t)
+	err := s.Update(func(tx *Tx) error {
+		rc := RecoveryCodes{Total: 2, Codes: fleetSet(t, "x", 2).Codes}
+		rc.SpendFleet("00112233445566778899aabbccddeeff", 4, time.Now())
+		if err := tx.PutRecovery("alice", rc); err != nil {
+			return err
+		}
+		if err := tx.PutRecovery("bob", RecoveryCodes{Total: 1, Codes: rc.Codes[:1]}); err != nil {
+			return err
+		}
+		if err := tx.DeleteUser("alice"); err != nil {
+			return err
+		}
+		return tx.RevokeLocalRecovery("bob")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.View(func(tx *Tx) error {
+		rc, found, err := tx.Recovery("alice")
+		if err != nil || !found || len(rc.Codes) != 0 || rc.HasLocal() || len(rc.Spent("00112233445566778899aabbccddeeff")) != 1 {
+			t.Errorf("alice after removal: %+v found=%v err=%v; want the fleet spent index only", rc, found, err)
+		}
+		if _, found, _ := tx.Recovery("bob"); found {
+			t.Error("bob's record (local codes only) survived the revocation")
+		}
+		return nil
+	})
 }

@@ -184,6 +184,32 @@ func (a *answerer) Ask(bool, string) (string, error) {
 	return c, err
 }
 
+// recoveryLogin answers the code prompt with a recovery code.
+func (d *device) recoveryLogin(t *testing.T, user, code string) engine.Verdict {
+	t.Helper()
+	v, err := d.cli.Login(engine.LoginRequest{User: user, Surface: "ssh"}, fixedAnswer(code))
+	if err != nil {
+		t.Fatalf("%s: login %s: %v", d.name, user, err)
+	}
+	return v
+}
+
+type fixedAnswer string
+
+func (fixedAnswer) Info(string) error                  { return nil }
+func (fixedAnswer) Error(string) error                 { return nil }
+func (a fixedAnswer) Ask(bool, string) (string, error) { return string(a), nil }
+
+// lastEvent is the newest audit event.
+func (d *device) lastEvent(t *testing.T) store.Event {
+	t.Helper()
+	var ev store.Event
+	if rows := d.cmd(t, "audit", map[string]string{"n": "1"}, nil); len(rows) > 0 {
+		json.Unmarshal(rows[len(rows)-1], &ev)
+	}
+	return ev
+}
+
 func (d *device) lastFleetEvent(t *testing.T) store.Event {
 	t.Helper()
 	var last store.Event
@@ -440,6 +466,65 @@ func TestFleetTwoDevicesOverHTTPS(t *testing.T) {
 		a.cmd(t, "fleet.status", nil, &after)
 		if len(after.Outbox) != 0 {
 			t.Fatalf("outbox after delivery = %v", after.Outbox)
+		}
+	})
+
+	// Fleet recovery codes over the real path: issued on the admin side,
+	// published, fetched and verified by two real daemons, typed at a
+	// login (docs/fleet.md, "Recovery codes"; R13–R15).
+	t.Run("FleetRecoveryCodeIsSpentPerDevice", func(t *testing.T) {
+		first, err := ws.IssueRecovery("", "bob", 3, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish(fleet.PublishOptions{})
+		for _, d := range []*device{a, b} {
+			if p := d.check(t); p.Reason != "ok" {
+				t.Fatalf("%s: check: %+v", d.name, p)
+			}
+		}
+		code := first.Codes[0]
+		if v := a.recoveryLogin(t, "bob", code); v.Word != engine.Allow || v.Reason != "recovery-code" {
+			t.Fatalf("a: bob with a fleet code: %+v", v)
+		}
+		if ev := a.lastEvent(t); !strings.Contains(ev.Detail, "fleet set "+first.Set+": 2 recovery codes left") {
+			t.Fatalf("a: audit %+v does not name the set and the codes left", ev)
+		}
+		if v := a.recoveryLogin(t, "bob", code); v.Word != engine.Deny || v.Reason != "wrong-code" {
+			t.Fatalf("a: the same fleet code again: %+v, want deny wrong-code", v)
+		}
+		// Per device (R13): b never saw it used.
+		if v := b.recoveryLogin(t, "bob", code); v.Word != engine.Allow {
+			t.Fatalf("b: bob with the code used on a: %+v", v)
+		}
+		// A new bundle with the same set (a policy changed) does not
+		// revive the spent code on a (R14).
+		writeSpec(t, spec, "policies:\n  - name: everyone\n    all: true\n  - name: recovery\n    groups: [r]\n")
+		publish(fleet.PublishOptions{})
+		a.check(t)
+		if p := a.policies(t); len(p) != 2 || p[1] != "recovery" {
+			t.Fatalf("a: the new bundle did not apply: %v", p)
+		}
+		if v := a.recoveryLogin(t, "bob", code); v.Word != engine.Deny {
+			t.Fatalf("a: a spent fleet code after the same set came again: %+v", v)
+		}
+		var row engine.UserRow
+		a.cmd(t, "user.status", map[string]string{"user": "bob"}, &row)
+		if row.FleetRecoverySet != first.Set || row.FleetRecoveryCodes != 2 {
+			t.Fatalf("a: user status %+v: want 2 codes of set %s", row, first.Set)
+		}
+		// Re-issued: the old set stops working on b at its next bundle (R15).
+		second, err := ws.IssueRecovery("", "bob", 3, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		publish(fleet.PublishOptions{})
+		b.check(t)
+		if v := b.recoveryLogin(t, "bob", first.Codes[1]); v.Word != engine.Deny {
+			t.Fatalf("b: a code of the revoked set: %+v", v)
+		}
+		if v := b.recoveryLogin(t, "bob", second.Codes[1]); v.Word != engine.Allow {
+			t.Fatalf("b: a code of the new set: %+v", v)
 		}
 	})
 

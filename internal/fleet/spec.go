@@ -420,6 +420,11 @@ func (s *Spec) ForDevice(device string, secrets map[string]store.Secret, recover
 		// device with the rest of the payload; a withheld (reset) user
 		// gets none, as a reset revokes codes on a device (R3).
 		if rs, ok := recovery[name]; ok && !withheld {
+			// Devices refuse a bad set (store.Bundle.CheckRecovery);
+			// the admin hears it first, here.
+			if err := rs.Check(); err != nil {
+				return Payload{}, fmt.Errorf("%s: %s: %w; make a new set: jcmfa-agent fleet recovery-codes add %s DIR", secretsFile, name, err, name)
+			}
 			su.Recovery = &rs
 		}
 		if withheld {

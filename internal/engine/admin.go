@@ -403,9 +403,10 @@ func (e *Engine) editState(actor Actor, kind, name string, edit func(*store.User
 func (e *Engine) ResetUser(actor Actor, name string) (UserRow, error) {
 	return e.editState(actor, "reset", name, func(u *store.User, st *store.State, now time.Time) {
 		u.TOTP = nil
-		u.Recovery = nil // the fleet set too, until the next bundle
 		*st = store.State{PeriodStart: now}
-	}, (*store.Tx).RevokeLocalRecovery)
+		// The fleet set goes too, until the next bundle; what was spent
+		// of it stays spent (R16).
+	}, (*store.Tx).RevokeLocalRecovery, (*store.Tx).DeleteFleetRecovery)
 }
 
 // UnlockUser clears a lockout and the failure count.

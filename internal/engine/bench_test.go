@@ -19,6 +19,13 @@ const benchSecret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 // (user0..), with a clock the benchmark moves.
 func benchEngine(b *testing.B, n int, clock *atomic.Int64) *Engine {
 	b.Helper()
+	return benchEngineWith(b, n, clock, nil)
+}
+
+// benchEngineWith is benchEngine whose users each carry the fleet
+// recovery set fs (nil: none), as a bundle gives them.
+func benchEngineWith(b *testing.B, n int, clock *atomic.Int64, fs *store.FleetRecovery) *Engine {
+	b.Helper()
 	path := filepath.Join(b.TempDir(), "state", "jcmfa.db")
 	key := make([]byte, store.KeySize)
 	st, err := store.Open(path, key, store.Options{})
@@ -27,21 +34,29 @@ func benchEngine(b *testing.B, n int, clock *atomic.Int64) *Engine {
 	}
 	b.Cleanup(func() { st.Close() })
 	now := time.Unix(clock.Load(), 0)
-	err = st.Update(func(tx *store.Tx) error {
-		s := store.DefaultSettings()
-		s.OrgTOTP, s.DeviceMFA = true, true
-		if err := tx.PutSettings(s); err != nil {
-			return err
-		}
-		for i := range n {
-			u := store.User{Name: fmt.Sprintf("user%d", i), Required: true, Created: now,
-				TOTP: &store.Secret{Key: benchSecret, Algorithm: "SHA1", Digits: 6, Period: 30, EnrolledAt: now}}
-			if err := tx.PutUser(u); err != nil {
+	s := store.DefaultSettings()
+	s.OrgTOTP, s.DeviceMFA = true, true
+	users := make([]store.User, n)
+	for i := range users {
+		users[i] = store.User{Name: fmt.Sprintf("user%d", i), Required: true, Created: now,
+			TOTP: &store.Secret{Key: benchSecret, Algorithm: "SHA1", Digits: 6, Period: 30, EnrolledAt: now}, Recovery: fs}
+	}
+	if fs != nil {
+		// Only a bundle brings fleet sets.
+		err = st.ApplyBundle(store.Bundle{Record: store.FleetRecord{Managed: true, Serial: 1}, Settings: s, Users: users}, nil)
+	} else {
+		err = st.Update(func(tx *store.Tx) error {
+			if err := tx.PutSettings(s); err != nil {
 				return err
 			}
-		}
-		return nil
-	})
+			for _, u := range users {
+				if err := tx.PutUser(u); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -71,10 +86,26 @@ func codeAt(b *testing.B, pass int64) string {
 // time: re-read the user, settings and state in a write transaction, verify,
 // record the step and the audit event, commit (fsync included).
 func BenchmarkCheckCode(b *testing.B) {
+	benchCheckCode(b, nil)
+}
+
+// BenchmarkCheckCodeFleetRecovery: the same for users whose bundle gave
+// them a fleet recovery set of 50 codes (the most R17 lets in). The set is
+// kept beside the user record, read only for a recovery-shaped answer, so
+// a TOTP login costs the same as without one (docs/policy.md R14).
+func BenchmarkCheckCodeFleetRecovery(b *testing.B) {
+	_, hashes, err := newRecoverySet(50)
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchCheckCode(b, &store.FleetRecovery{Set: "00112233445566778899aabbccddeeff", Codes: hashes})
+}
+
+func benchCheckCode(b *testing.B, fs *store.FleetRecovery) {
 	const users = 1000
 	var clock atomic.Int64
 	clock.Store(1_800_000_000)
-	e := benchEngine(b, users, &clock)
+	e := benchEngineWith(b, users, &clock, fs)
 	code, i := codeAt(b, 0), 0
 	for b.Loop() {
 		if i > 0 && i%users == 0 {

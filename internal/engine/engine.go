@@ -438,7 +438,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong):
 				// Only an answer the TOTP check refused, shaped like a
 				// recovery code, is looked up as one (recovery.go).
-				left, detail, used, rerr := spendRecovery(tx, req.User, fleetSet(in), answer, now)
+				left, detail, used, rerr := spendRecovery(tx, req.User, answer, now)
 				if rerr != nil {
 					return rerr
 				}

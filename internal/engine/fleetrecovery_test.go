@@ -150,6 +150,7 @@ func TestLocalAndFleetRecoveryCodesBothWork(t *testing.T) { // R16
 	if r := f.status("alice"); r.RecoveryCodes != 0 || r.FleetRecoverySet != "" {
 		t.Fatalf("status after a reset %+v: want no codes", r)
 	}
+	u.Recovery = fs
 	f.applyUser(u, 2)
 	for _, c := range fleetCodes[:2] {
 		v, _ = f.login("alice", c)
@@ -207,5 +208,28 @@ func TestFleetSpentSetsAreBounded(t *testing.T) { // R14
 	rc.SpendFleet(last, 3, now)
 	if rc.FleetSpent[0].Set != last || len(rc.Spent(last)) != 2 {
 		t.Fatalf("newest set first with both indices: %+v", rc.FleetSpent[0])
+	}
+}
+
+// A record moved to its account's key (MigrateAccounts) takes its fleet
+// set and what was spent of it along.
+func TestFleetRecoverySetMovesWithTheRecord(t *testing.T) { // R14, R3
+	f := newFixture(t)
+	f.eng.Directory = fakeDir{"bob": nil}
+	f.enroll("alice@corp.example")
+	codes, fs := newFleetSet(t, 3)
+	f.applyFleetSet("alice@corp.example", 1, fs)
+	v, _ := f.login("alice@corp.example", codes[0])
+	wantVerdict(t, v, Allow, "recovery-code")
+	aliases(f)
+	if warnings, err := f.eng.MigrateAccounts(); err != nil || len(warnings) != 0 {
+		t.Fatal(warnings, err)
+	}
+	v, _ = f.login("alice", codes[0])
+	wantVerdict(t, v, Deny, "wrong-code")
+	v, _ = f.login("alice", codes[1])
+	wantVerdict(t, v, Allow, "recovery-code")
+	if r := f.status("alice"); r.FleetRecoverySet != fs.Set || r.FleetRecoveryCodes != 1 {
+		t.Fatalf("status after the move %+v", r)
 	}
 }

@@ -90,6 +90,10 @@ func (e *Engine) rekey(tx *store.Tx, from, to, detail string) (ev store.Event, m
 	if err != nil {
 		return ev, false, err
 	}
+	// The fleet set is configuration under the same key: it moves too.
+	if err := tx.MoveFleetRecovery(from, to); err != nil {
+		return ev, false, err
+	}
 	if err := tx.DeleteUser(from); err != nil {
 		return ev, false, err
 	}

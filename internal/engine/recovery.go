@@ -32,8 +32,12 @@ const lowRecovery = 3
 func rowAt(tx *store.Tx, in policy.Input, name string) (UserRow, error) {
 	r := rowOf(in, name)
 	rc, _, err := tx.Recovery(name)
+	if err != nil {
+		return r, err
+	}
 	r.RecoveryCodes = len(rc.Codes)
-	if f := fleetSet(in); f != nil {
+	f, err := tx.FleetRecovery(name)
+	if f != nil {
 		r.FleetRecoverySet = f.Set
 		r.FleetRecoveryCodes = rc.FleetLeft(f)
 		r.RecoveryCodes += r.FleetRecoveryCodes
@@ -257,15 +261,19 @@ func (e *Engine) auditRecovery(req LoginRequest, v Verdict, detail string) Verdi
 // login's write transaction, so two logins with one code cannot both
 // succeed. It runs only for an answer shaped like a recovery code; a TOTP
 // login never gets here. Two sets may stand side by side (R16): the local
-// one (issued on this device) and the fleet one (fleet: the bundle's, in
-// the user's record); a code of either works once. left is how many codes of both remain
+// one (issued on this device) and the fleet one (the bundle's, kept by
+// ApplyBundle beside the user's record); a code of either works once. left is how many codes of both remain
 // after this one; detail says which set it was, for the audit.
-func spendRecovery(tx *store.Tx, name string, fleet *store.FleetRecovery, answer string, now time.Time) (left int, detail string, used bool, err error) {
+func spendRecovery(tx *store.Tx, name, answer string, now time.Time) (left int, detail string, used bool, err error) {
 	canon, ok := recovery.Normalize(answer)
 	if !ok {
 		return 0, "", false, nil
 	}
 	rc, _, err := tx.Recovery(name)
+	if err != nil {
+		return 0, "", false, err
+	}
+	fleet, err := tx.FleetRecovery(name)
 	if err != nil {
 		return 0, "", false, err
 	}
@@ -287,14 +295,6 @@ func spendRecovery(tx *store.Tx, name string, fleet *store.FleetRecovery, answer
 	setLeft := rc.FleetLeft(fleet)
 	detail = fmt.Sprintf("fleet set %s: %s", fleet.Set, recoveryDetail(setLeft))
 	return len(rc.Codes) + setLeft, detail, true, tx.PutRecovery(name, rc)
-}
-
-// fleetSet is the fleet's recovery set for the account in, if any.
-func fleetSet(in policy.Input) *store.FleetRecovery {
-	if !in.HasUser {
-		return nil
-	}
-	return in.User.Recovery
 }
 
 // looksLikeRecovery reports whether an answer has a recovery code's shape,

@@ -123,8 +123,8 @@ func (t *Tx) PutMeta(name string, v any) error {
 	return t.put(bucketMeta, []byte(metaPrefix+name), v)
 }
 
-// ApplyBundle replaces the configuration (settings, users and their secrets,
-// policies) with b in one transaction, and records ev in the audit log in
+// ApplyBundle replaces the configuration (settings, users and their secrets
+// and fleet recovery sets, policies) with b in one transaction, and records ev in the audit log in
 // that same commit. Living data (the state bucket: used time steps,
 // failures, lockouts) and the audit log are never touched, so a crash leaves
 // either the old configuration or the new one, never a mix.
@@ -155,7 +155,7 @@ func (s *Store) ApplyBundle(b Bundle, ev *Event) error {
 		if err != nil {
 			return err
 		}
-		for _, name := range [][]byte{bucketConfig, bucketUsers, bucketPolicies} {
+		for _, name := range [][]byte{bucketConfig, bucketUsers, bucketPolicies, bucketFleetRecovery} {
 			if err := btx.DeleteBucket(name); err != nil {
 				return err
 			}
@@ -175,6 +175,11 @@ func (s *Store) ApplyBundle(b Bundle, ev *Event) error {
 				u.TOTP = p.TOTP
 			}
 			delete(pending, u.Name)
+			if u.Recovery != nil {
+				if err := t.putFleetRecovery(u.Name, *u.Recovery); err != nil {
+					return err
+				}
+			}
 			if err := t.PutUser(u); err != nil {
 				return err
 			}

@@ -176,8 +176,12 @@ func TestBadFleetRecoverySetsAreDroppedAndTheRestApplies(t *testing.T) { // R17
 			if u.TOTP == nil {
 				t.Errorf("%s lost the bundle's secret", u.Name)
 			}
-			if (u.Recovery != nil) != (u.Name == "good") {
-				t.Errorf("%s: recovery set kept = %v", u.Name, u.Recovery != nil)
+			if u.Recovery != nil {
+				t.Errorf("%s: the user record holds the fleet set", u.Name)
+			}
+			f, err := tx.FleetRecovery(u.Name)
+			if err != nil || (f != nil) != (u.Name == "good") {
+				t.Errorf("%s: recovery set kept = %v (%v)", u.Name, f != nil, err)
 			}
 			return nil
 		})

@@ -62,9 +62,12 @@ type User struct {
 	// empty: every surface.
 	Surfaces []string `json:"surfaces,omitempty"`
 	// Recovery is the fleet admin's recovery code set for this account
-	// (configuration: it comes in the bundle, sealed like TOTP, and
-	// every bundle replaces it); the codes this device spent of it are
-	// living data in the recovery record (recovery.go).
+	// as a bundle carries it (sealed like the TOTP secret). It is only
+	// in transit here: ApplyBundle keeps it in a bucket of its own
+	// (Tx.FleetRecovery), read only for an answer shaped like a recovery
+	// code, so a TOTP login decodes no hashes, and PutUser never stores
+	// it. The codes this device spent of it are living data in the
+	// recovery record (recovery.go).
 	Recovery *FleetRecovery `json:"recovery,omitempty"`
 }
 

@@ -44,6 +44,46 @@ type FleetSpent struct {
 	At    time.Time `json:"at"`    // the last use
 }
 
+// bucketFleetRecovery keeps each account's fleet recovery set, sealed,
+// by account key. It is configuration: ApplyBundle replaces the bucket
+// with the sets of the bundle's user records.
+var bucketFleetRecovery = []byte("fleetrecovery")
+
+// FleetRecovery returns name's fleet recovery set, or nil if the bundle
+// in force gave none.
+func (t *Tx) FleetRecovery(name string) (*FleetRecovery, error) {
+	var f FleetRecovery
+	found, err := t.get(bucketFleetRecovery, []byte(name), &f)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &f, nil
+}
+
+// putFleetRecovery is ApplyBundle's (and a record move's) write.
+func (t *Tx) putFleetRecovery(name string, f FleetRecovery) error {
+	return t.put(bucketFleetRecovery, []byte(name), f)
+}
+
+// DeleteFleetRecovery drops name's fleet recovery set until the next
+// bundle brings it (a reset on the device).
+func (t *Tx) DeleteFleetRecovery(name string) error {
+	return t.tx.Bucket(bucketFleetRecovery).Delete([]byte(name))
+}
+
+// MoveFleetRecovery moves name's fleet recovery set to the key to (an
+// account's records moving to its key, engine rekey).
+func (t *Tx) MoveFleetRecovery(from, to string) error {
+	f, err := t.FleetRecovery(from)
+	if err != nil || f == nil {
+		return err
+	}
+	if err := t.putFleetRecovery(to, *f); err != nil {
+		return err
+	}
+	return t.DeleteFleetRecovery(from)
+}
+
 // MaxFleetSpent bounds the fleet sets a recovery record remembers.
 const MaxFleetSpent = 16
 

@@ -96,7 +96,7 @@ func Open(path string, key []byte, opts Options) (*Store, error) {
 
 func (s *Store) init() error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketConfig, bucketUsers, bucketState, bucketPolicies, bucketAudit, bucketRecovery} {
+		for _, b := range [][]byte{bucketMeta, bucketConfig, bucketUsers, bucketState, bucketPolicies, bucketAudit, bucketRecovery, bucketFleetRecovery} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -244,19 +244,24 @@ func (t *Tx) userFrom(key, raw []byte) (User, error) {
 	return u, nil
 }
 
-// PutUser saves a user record under its name.
+// PutUser saves a user record under its name. The fleet recovery set a
+// bundle's record carries is kept apart (ApplyBundle), never here.
 func (t *Tx) PutUser(u User) error {
 	if u.Name == "" {
 		return errors.New("user record without a name")
 	}
+	u.Recovery = nil
 	return t.put(bucketUsers, []byte(u.Name), u)
 }
 
-// DeleteUser removes a user's configuration and living data (local
-// recovery codes included; what was spent of fleet recovery sets stays,
-// RevokeLocalRecovery).
+// DeleteUser removes a user's configuration (the fleet recovery set too,
+// until the next bundle) and living data (local recovery codes included;
+// what was spent of fleet recovery sets stays, RevokeLocalRecovery).
 func (t *Tx) DeleteUser(name string) error {
 	if err := t.tx.Bucket(bucketUsers).Delete([]byte(name)); err != nil {
+		return err
+	}
+	if err := t.DeleteFleetRecovery(name); err != nil {
 		return err
 	}
 	if err := t.RevokeLocalRecovery(name); err != nil {

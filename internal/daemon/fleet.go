@@ -220,6 +220,24 @@ func (a *FleetAgent) check(rec store.FleetRecord) (int64, error) {
 	if err != nil || !res.Changed {
 		return res.Snapshot, err
 	}
+	b, ev, err := a.bundleOf(res)
+	if err != nil {
+		return res.Snapshot, err
+	}
+	p := res.Payload
+	if err := a.st.ApplyBundle(b, ev); err != nil {
+		return res.Snapshot, err
+	}
+	a.log.Info("fleet: bundle applied", "device", p.Device, "serial", p.Serial, "snapshot", res.Snapshot, "users", len(p.Users))
+	return res.Snapshot, nil
+}
+
+// bundleOf turns a verified payload into the bundle to apply and its
+// audit event. Users are keyed by account (keyByAccount); a bad fleet
+// recovery set costs its user the fleet codes here, not the rest of the
+// bundle (store.Bundle.CheckRecovery; docs/policy.md R17). Both kinds of
+// problem are named in the event and logged.
+func (a *FleetAgent) bundleOf(res fleetclient.Result) (store.Bundle, *store.Event, error) {
 	p := res.Payload
 	b := store.Bundle{
 		Record: store.FleetRecord{Managed: true, Device: p.Device, Serial: p.Serial, Hash: res.Hash, Version: res.Snapshot,
@@ -228,10 +246,8 @@ func (a *FleetAgent) check(rec store.FleetRecord) (int64, error) {
 	}
 	conflicts, err := a.keyByAccount(&b)
 	if err != nil {
-		return res.Snapshot, err
+		return b, nil, err
 	}
-	// A bad recovery set costs its user the fleet codes here, not the
-	// rest of the bundle (docs/fleet.md, "Recovery codes"; R17).
 	bad := b.CheckRecovery()
 	ev := &store.Event{Time: a.now(), Kind: "fleet-apply", Verdict: "ok",
 		Detail: fmt.Sprintf("device %s serial %d snapshot %d: %d users, %d policies", p.Device, p.Serial, res.Snapshot, len(p.Users), len(p.Policies))}
@@ -243,11 +259,7 @@ func (a *FleetAgent) check(rec store.FleetRecord) (int64, error) {
 		ev.Detail += "; " + strings.Join(bad, "; ")
 		a.log.Error("fleet: recovery codes refused; the rest of the bundle applies", "problems", strings.Join(bad, "; "))
 	}
-	if err := a.st.ApplyBundle(b, ev); err != nil {
-		return res.Snapshot, err
-	}
-	a.log.Info("fleet: bundle applied", "device", p.Device, "serial", p.Serial, "snapshot", res.Snapshot, "users", len(p.Users))
-	return res.Snapshot, nil
+	return b, ev, nil
 }
 
 // keyByAccount resolves every user the bundle names to the account on this

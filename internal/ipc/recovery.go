@@ -3,7 +3,6 @@ package ipc
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/jcmfa/jcmfa/internal/engine"
 )
@@ -39,16 +38,11 @@ func (ss *session) recovery(ctx context.Context, l Line, client string) {
 	if !ok {
 		return
 	}
-	if !ss.peer.Privileged() {
-		uid := ss.peer.UID
-		if ok, why := ss.s.unpriv.startEnroll(uid, ss.s.UnprivEnrolls); !ok {
-			ss.refuse("busy", why)
-			return
-		}
-		defer ss.s.unpriv.endEnroll(uid)
-		ss.answerTimeout = ss.s.UnprivAnswerTimeout
-		ss.until = time.Now().Add(ss.s.UnprivEnrollTimeout)
+	release, ok := ss.boundSelfService()
+	if !ok {
+		return
 	}
+	defer release()
 	ss.verdict(h.RecoveryCodes(ctx, req, n, ss))
 }
 

@@ -549,21 +549,35 @@ func (ss *session) selfName(asked string) (string, error) {
 	return name, nil
 }
 
+// boundSelfService puts an unprivileged peer's self-service dialogue
+// (ENROLL, RECOVERY) under its limits: one such dialogue per uid at a time
+// and within the unprivileged total, a shorter wait for each answer and a
+// deadline for the whole. The caller defers release. ok is false, and the
+// peer refused as busy, when it may not start one now. Root runs unbounded.
+func (ss *session) boundSelfService() (release func(), ok bool) {
+	if ss.peer.Privileged() {
+		return func() {}, true
+	}
+	uid := ss.peer.UID
+	if ok, why := ss.s.unpriv.startEnroll(uid, ss.s.UnprivEnrolls); !ok {
+		ss.refuse("busy", why)
+		return nil, false
+	}
+	ss.answerTimeout = ss.s.UnprivAnswerTimeout
+	ss.until = time.Now().Add(ss.s.UnprivEnrollTimeout)
+	return func() { ss.s.unpriv.endEnroll(uid) }, true
+}
+
 func (ss *session) enroll(ctx context.Context, l Line, client string) {
 	req, ok := ss.selfDialogue(l, client)
 	if !ok {
 		return
 	}
-	if !ss.peer.Privileged() {
-		uid := ss.peer.UID
-		if ok, why := ss.s.unpriv.startEnroll(uid, ss.s.UnprivEnrolls); !ok {
-			ss.refuse("busy", why)
-			return
-		}
-		defer ss.s.unpriv.endEnroll(uid)
-		ss.answerTimeout = ss.s.UnprivAnswerTimeout
-		ss.until = time.Now().Add(ss.s.UnprivEnrollTimeout)
+	release, ok := ss.boundSelfService()
+	if !ok {
+		return
 	}
+	defer release()
 	ss.verdict(ss.s.Handler.Enroll(ctx, req, ss))
 }
 

@@ -413,17 +413,15 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 				v = Verdict{Deny, "state-changed"}
 			}
 		} else {
-			sec := in.User.TOTP
-			p := paramsOf(sec)
-			last := max(in.State.LastStep, fenceStep(e.Store.Fence(), p, in.Settings.Skew))
-			step, verr := totp.Verify(sec.Key, answer, now, p, in.Settings.Skew, last)
+			c := e.checkTOTP(in, answer, now)
+			verr := c.err
 			st := in.State
 			switch {
 			case verr == nil:
-				st = policy.RecordSuccess(st, step)
+				st = policy.RecordSuccess(st, c.step)
 				st = policy.OpenGrace(st, in, req.origin, req.Surface)
 				v = Verdict{Allow, "totp"}
-			case errors.Is(verr, totp.ErrReplayed) && last > in.State.LastStep && fenced(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep):
+			case c.byFence:
 				// A valid code refused only by the fence after an
 				// unclean restart: not the person's failure.
 				v, byFence = Verdict{Deny, "replayed-code"}, true
@@ -433,7 +431,7 @@ func (e *Engine) checkCode(req LoginRequest, conv Conversation, answer string, g
 				// time step) guesses nothing: refused, audited, and not
 				// counted toward the lockout (row D3).
 				v = Verdict{Deny, "replayed-code"}
-				nextCode = untilNextStep(now, p, in.State.LastStep)
+				nextCode = c.nextCode
 				ev.Detail = fmt.Sprintf("not counted; next code in %ds", ceilSeconds(nextCode))
 			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong):
 				// Only an answer the TOTP check refused, shaped like a

@@ -661,6 +661,17 @@ func TestUncleanRestartFencesRecentCodes(t *testing.T) { // D13
 			t.Fatalf("errors shown: %q", s.errs)
 		}
 	}
+	// The person's proof for new recovery codes reads the fence the same
+	// way (codeCheck): refused, not counted, and told to wait until the
+	// first code past the fence (step S+2), not for "the code shown now".
+	f.clock = restart
+	rv, rs := f.recoveryDialogue("alice", f.code(sec), 0)
+	wantVerdict(t, rv, Deny, "replayed-code")
+	period := int64(totp.Default.Period)
+	wait := (totp.Step(restart, totp.Default.Period)+2)*period - restart.Unix()
+	if want := fmt.Sprintf("appears in %d seconds", wait); len(rs.errs) != 1 || !strings.Contains(rs.errs[0], want) {
+		t.Fatalf("recovery-codes under the fence said %q; want %q", rs.errs, want)
+	}
 	if n := f.status("alice").Failures; n != 0 {
 		t.Fatalf("fenced codes counted as %d failures, want 0", n)
 	}

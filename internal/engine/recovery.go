@@ -170,22 +170,20 @@ func (e *Engine) SelfRecoveryCodes(ctx context.Context, req LoginRequest, n int,
 		if rv, refused := recoveryRefusal(in, nil); refused {
 			v = rv
 		} else {
-			sec := in.User.TOTP
-			p := paramsOf(sec)
-			last := max(in.State.LastStep, fenceStep(e.Store.Fence(), p, in.Settings.Skew))
-			step, verr := totp.Verify(sec.Key, answer, now, p, in.Settings.Skew, last)
+			c := e.checkTOTP(in, answer, now)
+			verr := c.err
 			st := in.State
 			switch {
 			case verr == nil:
-				st = policy.RecordSuccess(st, step)
+				st = policy.RecordSuccess(st, c.step)
 				v = Verdict{Allow, "totp"}
 				if ev.Detail, err = putRecoverySet(tx, req.User, "self", hashes, e.recoveryNow); err != nil {
 					return err
 				}
 			case errors.Is(verr, totp.ErrReplayed):
-				// As at a login (D3): refused, not counted.
+				// As at a login (D3, D13): refused, not counted.
 				v = Verdict{Deny, "replayed-code"}
-				replayWait = untilNextStep(now, p, in.State.LastStep)
+				replayWait = c.nextCode
 			case errors.Is(verr, totp.ErrFormat), errors.Is(verr, totp.ErrWrong):
 				st = policy.RecordFailure(st, in.Settings, now)
 				v = Verdict{Deny, failureReason(verr)}

@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/jcmfa/jcmfa/internal/policy"
 	"github.com/jcmfa/jcmfa/internal/totp"
 )
 
@@ -41,3 +43,29 @@ func replayMessage(wait time.Duration) string {
 }
 
 func ceilSeconds(d time.Duration) int { return int((d + time.Second - 1) / time.Second) }
+
+// codeCheck is what one TOTP answer is, against the account's secret, its
+// last used step and the fence after an unclean restart: the one reading
+// both a login (checkCode) and the person's proof for new recovery codes
+// (RecoveryCodes) act on.
+type codeCheck struct {
+	step     int64         // the step accepted (err == nil)
+	err      error         // nil, totp.ErrReplayed, ErrFormat, ErrWrong, or a failure
+	byFence  bool          // a valid code refused only by the fence (row D13)
+	nextCode time.Duration // a replay: until the app shows a code that works
+}
+
+func (e *Engine) checkTOTP(in policy.Input, answer string, now time.Time) codeCheck {
+	sec := in.User.TOTP
+	p := paramsOf(sec)
+	last := max(in.State.LastStep, fenceStep(e.Store.Fence(), p, in.Settings.Skew))
+	step, err := totp.Verify(sec.Key, answer, now, p, in.Settings.Skew, last)
+	c := codeCheck{step: step, err: err}
+	if errors.Is(err, totp.ErrReplayed) {
+		c.byFence = last > in.State.LastStep && fenced(sec.Key, answer, now, p, in.Settings.Skew, in.State.LastStep)
+		// Past last, not only the used step: under the fence the next
+		// code that works is the first one after it.
+		c.nextCode = untilNextStep(now, p, last)
+	}
+	return c
+}
